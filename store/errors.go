@@ -1,0 +1,40 @@
+package store
+
+import "errors"
+
+// Errors a caller branches on. Backends return these (possibly wrapped), so
+// test them with errors.Is.
+var (
+	// ErrNotFound is returned by Commit when the session does not exist, or
+	// has expired, and the delta does not create it. A session destroyed by
+	// one request while another was running ends up here.
+	ErrNotFound = errors.New("store: session not found")
+
+	// ErrExists is returned by Commit when a delta with Create set names a
+	// session that is already live.
+	ErrExists = errors.New("store: session already exists")
+
+	// ErrNoTab is returned by Commit when the delta writes a value in a tab
+	// that is not in the session's tab table. Tab 0 is always open.
+	ErrNoTab = errors.New("store: tab is not open")
+
+	// ErrTooLarge is returned by Commit when applying the delta would make
+	// the session bigger than Delta.MaxBytes or the store's own limit, or
+	// when a key name is longer than MaxKeyName.
+	ErrTooLarge = errors.New("store: session too large")
+
+	// ErrFull is returned by Commit when creating a session would exceed a
+	// store-wide quota (number of sessions or bytes) and the store's policy
+	// is to refuse. Existing sessions keep working.
+	ErrFull = errors.New("store: store is full")
+
+	// ErrInvalidID is returned when a session ID is empty or longer than
+	// MaxIDLength.
+	ErrInvalidID = errors.New("store: invalid session id")
+
+	// ErrClosed is returned by every method of a store after Close.
+	ErrClosed = errors.New("store: store is closed")
+
+	// ErrCorrupt is returned when a stored record cannot be decoded.
+	ErrCorrupt = errors.New("store: corrupt record")
+)

@@ -1,0 +1,253 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Plan is the outcome of applying a Delta to a session, computed before
+// anything is written. Every backend goes through PlanCommit, so they agree
+// on what a delta means and a failing delta never leaves half its writes
+// behind.
+type Plan struct {
+	// Meta is the session's meta after the change.
+	Meta Meta
+	// Put holds the values to write; they are the plan's own copies.
+	Put map[Key][]byte
+	// Remove lists values to delete that are not in a dropped tab.
+	Remove []Key
+	// DropTabs lists tabs that left the tab table: all their values go.
+	DropTabs []uint32
+}
+
+// ValueReader returns a session's current value of k. The value only needs
+// to stay valid until the next call; PlanCommit copies what it keeps.
+type ValueReader func(k Key) (value []byte, found bool, err error)
+
+// PlanCommit computes what Commit must write to apply d at now to a session
+// whose meta is current (nil when the session is absent or expired). It
+// reads current values through get and writes nothing.
+func PlanCommit(now time.Time, current *Meta, get ValueReader, d *Delta) (Plan, error) {
+	var m Meta
+	switch {
+	case d.Create && current != nil:
+		return Plan{}, ErrExists
+	case d.Create:
+		m = Meta{Created: now, LastSeen: now, NextTab: 1}
+		get = func(Key) ([]byte, bool, error) { return nil, false, nil }
+	case current == nil:
+		return Plan{}, ErrNotFound
+	default:
+		m = current.Clone()
+	}
+	before := m.Clone()
+	applyDeadlines(&m, d)
+
+	p := planner{now: now, get: get, pending: make(map[Key]pendingValue)}
+	if d.EditMeta != nil {
+		edited, err := editMeta(before, m, d.EditMeta)
+		if err != nil {
+			return Plan{}, err
+		}
+		m = edited
+		p.dropped = droppedTabs(&before, &m)
+	}
+	p.meta = &m
+	for _, k := range d.Delete {
+		if err := p.remove(k); err != nil {
+			return Plan{}, err
+		}
+	}
+	for k, v := range d.Set {
+		if err := p.put(k, v); err != nil {
+			return Plan{}, err
+		}
+	}
+	for k, fn := range d.Update {
+		if err := p.update(k, fn); err != nil {
+			return Plan{}, err
+		}
+	}
+
+	m.NextTab = max(m.NextTab, 1)
+	for n := range m.Tabs {
+		m.NextTab = max(m.NextTab, n+1)
+	}
+	m.Version++
+	if d.MaxBytes > 0 && m.Bytes > d.MaxBytes && m.Bytes > before.Bytes {
+		return Plan{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, m.Bytes, d.MaxBytes)
+	}
+	return p.plan(), nil
+}
+
+func applyDeadlines(m *Meta, d *Delta) {
+	if !d.LastSeen.IsZero() {
+		m.LastSeen = d.LastSeen
+	}
+	if !d.IdleDeadline.IsZero() {
+		m.IdleDeadline = d.IdleDeadline
+	}
+	if !d.AbsDeadline.IsZero() {
+		m.AbsDeadline = d.AbsDeadline
+	}
+}
+
+// editMeta runs fn on a copy of m and puts back what the store owns: the
+// byte counts and the version.
+func editMeta(before, m Meta, fn func(*Meta) error) (Meta, error) {
+	edited := m.Clone()
+	if err := fn(&edited); err != nil {
+		return Meta{}, err
+	}
+	edited.Bytes, edited.Version = before.Bytes, before.Version
+	for n, info := range edited.Tabs {
+		info.Bytes = before.Tabs[n].Bytes
+		edited.Tabs[n] = info
+	}
+	edited.NextTab = max(edited.NextTab, before.NextTab)
+	for n := range before.Tabs {
+		if _, open := edited.Tabs[n]; !open {
+			edited.Bytes -= before.Tabs[n].Bytes
+		}
+	}
+	return edited, nil
+}
+
+func droppedTabs(before, after *Meta) map[uint32]bool {
+	var dropped map[uint32]bool
+	for n := range before.Tabs {
+		if _, open := after.Tabs[n]; !open {
+			if dropped == nil {
+				dropped = make(map[uint32]bool)
+			}
+			dropped[n] = true
+		}
+	}
+	return dropped
+}
+
+type pendingValue struct {
+	value   []byte
+	deleted bool
+}
+
+// planner accumulates one delta's writes on top of the stored values.
+type planner struct {
+	now     time.Time
+	get     ValueReader
+	meta    *Meta
+	dropped map[uint32]bool
+	pending map[Key]pendingValue
+}
+
+// current returns the value of k as the delta has left it so far.
+func (p *planner) current(k Key) ([]byte, bool, error) {
+	if pv, ok := p.pending[k]; ok {
+		return pv.value, !pv.deleted, nil
+	}
+	if k.InTab && p.dropped[k.Tab] {
+		return nil, false, nil
+	}
+	return p.get(k)
+}
+
+func (p *planner) remove(k Key) error {
+	old, found, err := p.current(k)
+	if err != nil || !found {
+		return err
+	}
+	p.account(k, -k.size(old))
+	p.pending[k] = pendingValue{deleted: true}
+	return nil
+}
+
+func (p *planner) put(k Key, v []byte) error {
+	if err := p.checkWritable(k); err != nil {
+		return err
+	}
+	old, found, err := p.current(k)
+	if err != nil {
+		return err
+	}
+	if found {
+		p.account(k, -k.size(old))
+	}
+	p.openTabZero(k)
+	p.account(k, k.size(v))
+	p.pending[k] = pendingValue{value: append(make([]byte, 0, len(v)), v...)}
+	return nil
+}
+
+func (p *planner) update(k Key, fn UpdateFunc) error {
+	if err := p.checkWritable(k); err != nil {
+		return err
+	}
+	old, found, err := p.current(k)
+	if err != nil {
+		return err
+	}
+	updated, err := fn(old, found)
+	if err != nil {
+		return err
+	}
+	if updated == nil {
+		return p.remove(k)
+	}
+	return p.put(k, updated)
+}
+
+func (p *planner) checkWritable(k Key) error {
+	if k.Name == "" || len(k.Name) > MaxKeyName {
+		return fmt.Errorf("%w: key name of %d bytes (1 to %d allowed)", ErrTooLarge, len(k.Name), MaxKeyName)
+	}
+	if k.InTab && !p.meta.IsOpen(k.Tab) {
+		return fmt.Errorf("%w: tab %d", ErrNoTab, k.Tab)
+	}
+	return nil
+}
+
+// openTabZero gives tab 0 its table entry when it first holds a value,
+// unless the delta itself closed it.
+func (p *planner) openTabZero(k Key) {
+	if !k.InTab || k.Tab != 0 {
+		return
+	}
+	if _, ok := p.meta.Tabs[0]; ok {
+		return
+	}
+	if p.meta.Tabs == nil {
+		p.meta.Tabs = make(map[uint32]TabInfo)
+	}
+	p.meta.Tabs[0] = TabInfo{Created: p.now, LastSeen: p.now}
+}
+
+func (p *planner) account(k Key, n int64) {
+	p.meta.Bytes += n
+	if !k.InTab {
+		return
+	}
+	if info, ok := p.meta.Tabs[k.Tab]; ok {
+		info.Bytes += n
+		p.meta.Tabs[k.Tab] = info
+	}
+}
+
+func (p *planner) plan() Plan {
+	plan := Plan{Meta: *p.meta, Put: make(map[Key][]byte, len(p.pending))}
+	for k, pv := range p.pending {
+		switch {
+		case k.InTab && p.dropped[k.Tab]:
+			// Gone with its tab: a write to a tab the same delta closed
+			// cannot happen (checkWritable refuses it), so only removals
+			// land here.
+		case pv.deleted:
+			plan.Remove = append(plan.Remove, k)
+		default:
+			plan.Put[k] = pv.value
+		}
+	}
+	for n := range p.dropped {
+		plan.DropTabs = append(plan.DropTabs, n)
+	}
+	return plan
+}

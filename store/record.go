@@ -1,0 +1,161 @@
+package store
+
+import (
+	"maps"
+	"time"
+)
+
+// Limits on what a session may hold, enforced by every backend through Plan.
+const (
+	// MaxIDLength is the longest session ID a store accepts.
+	MaxIDLength = 128
+
+	// MaxKeyName is the longest key name a store accepts.
+	MaxKeyName = 1024
+)
+
+// Key addresses one value of a session: Name in the session-wide namespace,
+// or, when InTab is set, Name in the namespace of tab Tab. The two
+// namespaces never see each other's keys; the zero Key with a Name is
+// session-wide.
+type Key struct {
+	InTab bool
+	Tab   uint32
+	Name  string
+}
+
+// SessionKey returns the session-wide key called name.
+func SessionKey(name string) Key { return Key{Name: name} }
+
+// TabKey returns the key called name in tab's namespace.
+func TabKey(tab uint32, name string) Key { return Key{InTab: true, Tab: tab, Name: name} }
+
+// size is what a key and its value count towards a session's byte limit.
+func (k Key) size(value []byte) int64 { return int64(len(k.Name) + len(value)) }
+
+// Record is a whole session as loaded from a store. Values holds copies:
+// the caller may keep and change them.
+type Record struct {
+	Meta   Meta
+	Values map[Key][]byte
+}
+
+// Meta is what a store keeps about a session besides its values.
+type Meta struct {
+	// Created is when the session was first committed.
+	Created time.Time
+	// LastSeen is the last time a request touched the session (throttled
+	// by the caller).
+	LastSeen time.Time
+	// IdleDeadline is when the session expires unless touched again. Zero
+	// means no idle timeout.
+	IdleDeadline time.Time
+	// AbsDeadline is when the session expires whatever happens. Zero means
+	// no absolute lifetime.
+	AbsDeadline time.Time
+
+	// Tabs is the tab table. Tab 0 is always open, whether or not it has an
+	// entry; an entry appears for it once it holds a value.
+	Tabs map[uint32]TabInfo
+	// NextTab is the lowest tab number never handed out in this session.
+	// Stores keep it above every number in Tabs, so numbers are never
+	// reused.
+	NextTab uint32
+
+	// Bytes is the size of every key name and value of the session,
+	// maintained by the store.
+	Bytes int64
+	// Version grows by one with every commit, maintained by the store.
+	Version uint64
+}
+
+// TabInfo describes one open tab.
+type TabInfo struct {
+	Created  time.Time
+	LastSeen time.Time
+	Label    string
+	// Bytes is the size of the tab's key names and values, maintained by
+	// the store.
+	Bytes int64
+}
+
+// ExpiresAt returns the earlier of the two deadlines, or the zero time when
+// the session never expires.
+func (m *Meta) ExpiresAt() time.Time {
+	switch {
+	case m.IdleDeadline.IsZero():
+		return m.AbsDeadline
+	case m.AbsDeadline.IsZero(), m.IdleDeadline.Before(m.AbsDeadline):
+		return m.IdleDeadline
+	default:
+		return m.AbsDeadline
+	}
+}
+
+// Expired reports whether the session is past a deadline at now.
+func (m *Meta) Expired(now time.Time) bool {
+	at := m.ExpiresAt()
+	return !at.IsZero() && !now.Before(at)
+}
+
+// IsOpen reports whether tab is in the tab table. Tab 0 is always open.
+func (m *Meta) IsOpen(tab uint32) bool {
+	if tab == 0 {
+		return true
+	}
+	_, ok := m.Tabs[tab]
+	return ok
+}
+
+// Clone returns a deep copy of m.
+func (m Meta) Clone() Meta {
+	m.Tabs = maps.Clone(m.Tabs)
+	return m
+}
+
+// Delta is one atomic change to a session: what a request changed, and
+// nothing else, so two requests that change different keys never undo each
+// other. Commit applies its parts in this order: Create, deadlines, EditMeta,
+// Delete, Set, Update.
+type Delta struct {
+	// Create makes a new session. Commit fails with ErrExists when the ID
+	// is live, and with ErrNotFound when Create is false and it is not.
+	Create bool
+
+	// LastSeen, IdleDeadline and AbsDeadline replace the session's fields
+	// when non-zero.
+	LastSeen     time.Time
+	IdleDeadline time.Time
+	AbsDeadline  time.Time
+
+	// EditMeta, when set, is called inside the transaction with a copy of
+	// the current meta and may change the tab table, NextTab and the
+	// deadlines. A tab it removes from the table loses all its values. The
+	// store owns Bytes and Version and restores them afterwards. It may be
+	// called more than once (a backend that retries on conflict calls it
+	// again), so it must not have effects outside m other than recording
+	// what it decided.
+	EditMeta func(m *Meta) error
+
+	// Delete removes keys; a missing key is not an error.
+	Delete []Key
+	// Set stores values. The store copies them.
+	Set map[Key][]byte
+	// Update reads, changes and writes keys inside the transaction. Each
+	// function gets the current value (found false when missing) and
+	// returns the new one; nil deletes the key. A function may be called
+	// more than once and its result must depend only on its input.
+	Update map[Key]UpdateFunc
+
+	// MaxBytes caps the session's Bytes after the change. Zero means no cap
+	// from the caller (the store may still have its own).
+	MaxBytes int64
+}
+
+// UpdateFunc computes a key's new value from its current one.
+type UpdateFunc func(old []byte, found bool) (updated []byte, err error)
+
+// IsEmpty reports whether d changes nothing but, possibly, deadlines.
+func (d *Delta) IsEmpty() bool {
+	return !d.Create && d.EditMeta == nil && len(d.Delete) == 0 && len(d.Set) == 0 && len(d.Update) == 0
+}
