@@ -28,6 +28,11 @@ var (
 	// is to refuse. Existing sessions keep working.
 	ErrFull = errors.New("store: store is full")
 
+	// ErrUnavailable is returned when the store cannot serve a request
+	// right now: its server is unreachable, its disk is full. Nothing was
+	// changed, and the same call may succeed later.
+	ErrUnavailable = errors.New("store: store unavailable")
+
 	// ErrInvalidID is returned when a session ID is empty or longer than
 	// MaxIDLength.
 	ErrInvalidID = errors.New("store: invalid session id")
