@@ -15,7 +15,8 @@ var (
 	ErrExists = errors.New("store: session already exists")
 
 	// ErrNoTab is returned by Commit when the delta writes a value in a tab
-	// that is not in the session's tab table. Tab 0 is always open.
+	// that is not in the session's tab table, or in a tab the same delta's
+	// EditMeta closed. Tab 0 is otherwise always open.
 	ErrNoTab = errors.New("store: tab is not open")
 
 	// ErrTooLarge is returned by Commit when applying the delta would make

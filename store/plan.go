@@ -200,14 +200,17 @@ func (p *planner) checkWritable(k Key) error {
 	if k.Name == "" || len(k.Name) > MaxKeyName {
 		return fmt.Errorf("%w: key name of %d bytes (1 to %d allowed)", ErrTooLarge, len(k.Name), MaxKeyName)
 	}
-	if k.InTab && !p.meta.IsOpen(k.Tab) {
+	// A tab the delta closed stays closed for the rest of it, tab 0
+	// included: plan drops every value of a closed tab, so a write there
+	// would be counted but never stored.
+	if k.InTab && (p.dropped[k.Tab] || !p.meta.IsOpen(k.Tab)) {
 		return fmt.Errorf("%w: tab %d", ErrNoTab, k.Tab)
 	}
 	return nil
 }
 
-// openTabZero gives tab 0 its table entry when it first holds a value,
-// unless the delta itself closed it.
+// openTabZero gives tab 0 its table entry when it first holds a value. A
+// delta that closed tab 0 never gets here: checkWritable refuses.
 func (p *planner) openTabZero(k Key) {
 	if !k.InTab || k.Tab != 0 {
 		return
