@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 )
@@ -186,7 +187,10 @@ func (p *planner) update(k Key, fn UpdateFunc) error {
 	if err != nil {
 		return err
 	}
-	updated, err := fn(old, found)
+	// fn gets its own copy: the reader's slice may be the stored value
+	// itself (read-only memory in bbolt), and a function that scribbled on
+	// it would change the session even when the delta then fails.
+	updated, err := fn(bytes.Clone(old), found)
 	if err != nil {
 		return err
 	}
