@@ -97,6 +97,11 @@ func applyDeadlines(m *Meta, d *Delta) {
 // byte counts and the version.
 func editMeta(before, m Meta, fn func(*Meta) error) (Meta, error) {
 	edited := m.Clone()
+	// fn opens tabs with m.Tabs[n] = ...; a new session's nil table would
+	// make that panic inside the store's transaction.
+	if edited.Tabs == nil {
+		edited.Tabs = make(map[uint32]TabInfo)
+	}
 	if err := fn(&edited); err != nil {
 		return Meta{}, err
 	}

@@ -129,8 +129,9 @@ type Delta struct {
 	AbsDeadline  time.Time
 
 	// EditMeta, when set, is called inside the transaction with a copy of
-	// the current meta and may change the tab table, NextTab and the
-	// deadlines. A tab it removes from the table loses all its values. The
+	// the current meta (its Tabs never nil) and may change the tab table,
+	// NextTab and the deadlines. A tab it removes from the table loses all
+	// its values. The
 	// store owns Bytes and Version and restores them afterwards. It may be
 	// called more than once (a backend that retries on conflict calls it
 	// again), so it must not have effects outside m other than recording
