@@ -1,0 +1,5 @@
+//go:build !unix && !windows
+
+package boltstore
+
+var diskFullErrors []error

@@ -1,0 +1,98 @@
+package boltstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/tabkit/tabkit/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// sweepBatch is how many sessions one sweep transaction removes at most,
+// so a large backlog never holds the writer lock (and the commits queued
+// behind it) for long.
+const sweepBatch = 1000
+
+// Sweep implements store.Sweeper. It walks the expiry index from its
+// start up to the store's now, in transactions of at most sweepBatch
+// sessions, so its cost grows with what expired, not with what is stored.
+func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
+	if err := s.enter(ctx); err != nil {
+		return store.SweepResult{}, err
+	}
+	defer s.closeMu.RUnlock()
+	return s.sweep(ctx, s.opts.Now.Now())
+}
+
+func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, error) {
+	var total store.SweepResult
+	// A write transaction costs an fsync even when it changes nothing, so
+	// a sweep with nothing due stays read-only.
+	if due, err := s.anyDue(now); err != nil || !due {
+		return total, err
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		var res store.SweepResult
+		visited := 0
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b, err := openBuckets(tx)
+			if err != nil {
+				return err
+			}
+			visited = 0
+			res, err = reclaimExpired(b, now, func() bool {
+				visited++
+				return visited <= sweepBatch
+			})
+			return err
+		})
+		if err != nil {
+			return total, s.writeError(err)
+		}
+		total.Sessions += res.Sessions
+		total.Bytes += res.Bytes
+		if visited <= sweepBatch {
+			// The walk ended before the batch was used up: nothing due is left.
+			return total, nil
+		}
+	}
+}
+
+// sweepEvery is the background sweeper. It stops when ctx is cancelled,
+// which Close does. A failed sweep is retried at the next tick: what it
+// did not remove is still absent to readers.
+func (s *Store) sweepEvery(ctx context.Context, interval time.Duration) {
+	defer close(s.sweeperDone)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if s.enter(ctx) != nil {
+				return
+			}
+			_, _ = s.sweep(ctx, s.opts.Now.Now())
+			s.closeMu.RUnlock()
+		}
+	}
+}
+
+// anyDue reports whether the expiry index has an entry due at now.
+func (s *Store) anyDue(now time.Time) (bool, error) {
+	var due bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b, err := openBuckets(tx)
+		if err != nil {
+			return err
+		}
+		k, _ := b.expiry.Cursor().First()
+		due = k != nil && isDue(k, indexNanos(now))
+		return nil
+	})
+	return due, s.readError(err)
+}
