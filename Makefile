@@ -1,0 +1,18 @@
+.PHONY: demo test check bench
+
+# Runs the point-of-sale demo on 127.0.0.1:8080 with tabkit.db here.
+demo:
+	go run ./cmd/pos-demo
+
+# Runs every test: installs Redis and Chromium if missing, starts Redis,
+# runs vet, staticcheck, go test -race, short fuzzing and the browser suite.
+test:
+	scripts/test.sh
+
+# The quick loop: vet and the Go tests, without Redis or a browser.
+check:
+	go vet ./...
+	go test -race ./...
+
+bench:
+	go test -run '^$$' -bench . -count 6 ./kit/ ./store/... ./tabs/

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh Debian machine: installs what
+# the tests need, starts a private Redis on loopback, runs the checks and
+# the Go tests under -race, short fuzz runs, and the browser suite, then
+# stops Redis by its own PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v chromium >/dev/null || need_apt+=(chromium)
+if ((${#need_apt[@]})); then
+	echo "== installing ${need_apt[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+export TABKIT_REDIS_PORT="${TABKIT_REDIS_PORT:-6390}"
+export TABKIT_REDIS_URL="redis://127.0.0.1:${TABKIT_REDIS_PORT}/0"
+scripts/redis-test-server.sh start
+trap 'scripts/redis-test-server.sh stop' EXIT
+
+echo "== gofmt, go vet, staticcheck"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+staticcheck ./...
+
+echo "== go test -race"
+go test -race -count=1 ./...
+
+echo "== fuzz (short, fixed time each)"
+scripts/fuzz.sh "${FUZZTIME:-10s}"
+
+echo "== browser suite"
+(cd e2e && npm ci --no-audit --no-fund && npx playwright test)
