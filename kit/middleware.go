@@ -239,7 +239,6 @@ type forkAnswer struct {
 	Prefix string  `json:"prefix"`
 }
 
-
 // sameOrigin rejects requests a browser marks as coming from another
 // site; requests without those headers (old browsers, tools) pass on the
 // strength of ForkHeader.

@@ -113,7 +113,7 @@ func TestUnknownTab(t *testing.T) {
 	b := app.browser()
 	b.signIn()
 	b.post("/0/add", url.Values{"item": {"mine"}}).mustStatus(t, http.StatusSeeOther)
-	r := b.get(vtab + "/cart").mustStatus(t, http.StatusSeeOther)
+	r := b.get(vtab+"/cart").mustStatus(t, http.StatusSeeOther)
 	loc := r.header.Get("Location")
 	if !strings.HasSuffix(loc, "/cart") {
 		t.Fatalf("forged tab GET: Location %q, want a fresh tab's /cart", loc)
@@ -359,7 +359,7 @@ func TestIdleTabsAreClosed(t *testing.T) {
 	b.post(idle+"/add", url.Values{"item": {"a"}}).mustStatus(t, http.StatusSeeOther)
 	for range 3 {
 		app.clock.Advance(30 * time.Minute)
-		b.get(busy + "/cart").mustStatus(t, http.StatusOK)
+		b.get(busy+"/cart").mustStatus(t, http.StatusOK)
 	}
 	if got := b.get(idle + "/cart").status; got != http.StatusSeeOther {
 		t.Errorf("tab idle for 90 minutes: got status %d, want 303", got)
