@@ -304,6 +304,8 @@ func (r response) mustStatus(t *testing.T, want int) response {
 	return r
 }
 
+func timeNow() time.Time { return time.Now() }
+
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // parallel runs fn n times at once and waits.
