@@ -143,8 +143,8 @@ type Delta struct {
 	// Set stores values. The store copies them.
 	Set map[Key][]byte
 	// Update reads, changes and writes keys inside the transaction. Each
-	// function gets the current value (found false when missing) and
-	// returns the new one; nil deletes the key. A function may be called
+	// function gets its own copy of the current value (found false when
+	// missing) and returns the new one; nil deletes the key. A function may be called
 	// more than once and its result must depend only on its input.
 	Update map[Key]UpdateFunc
 
