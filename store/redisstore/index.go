@@ -1,0 +1,190 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tabkit/tabkit/store"
+)
+
+// The index is a sorted set of session IDs scored by expiry in Unix
+// milliseconds (+inf: never). Redis expires sessions by itself; the index
+// lets Sweep find sessions expired at the store's clock, and counts
+// sessions for MaxSessions, without walking every key.
+//
+// A score may be lower than its session's expiry, never higher, so Sweep
+// misses nothing: creates and commits that move an expiry earlier lower
+// the score (ZADD LT); commits that only extend a deadline leave it, and
+// Sweep raises it when it finds the session live. The index sits in its own
+// key, which in Redis Cluster is another slot than the session's, so it is
+// updated next to each session's atomic change rather than inside it;
+// the rare race between a Sweep and a create of the same ID can leave a
+// session out of the index, and Redis still expires it on time.
+
+// sweepBatch is how many index entries Sweep checks per round trip.
+const sweepBatch = 256
+
+// indexScore is the index score of expiry at: rounded down, so a
+// session is never found later than it expires.
+func indexScore(at time.Time) float64 {
+	if at.IsZero() {
+		return math.Inf(1)
+	}
+	return float64(max(at.UnixNano(), 1) / 1e6)
+}
+
+// lowerIndex lowers id's index score to at after a commit moved its expiry
+// earlier. The commit has succeeded by then, so a failure here is not
+// reported: the entry then stays late until a Sweep after its old score
+// corrects it, and Redis expires the session on time meanwhile.
+func (s *Store) lowerIndex(ctx context.Context, id string, at time.Time) {
+	_ = s.client.ZAddArgs(ctx, s.index, redis.ZAddArgs{
+		XX: true, LT: true,
+		Members: []redis.Z{{Score: indexScore(at), Member: id}},
+	}).Err()
+}
+
+// checkQuota returns store.ErrFull when MaxSessions sessions are stored
+// and a sweep frees none.
+func (s *Store) checkQuota(ctx context.Context, now time.Time) error {
+	if s.maxSessions == 0 {
+		return nil
+	}
+	for swept := false; ; swept = true {
+		n, err := s.client.ZCard(ctx, s.index).Result()
+		if err != nil {
+			return s.fail(ctx, "create", err)
+		}
+		if n < s.maxSessions {
+			return nil
+		}
+		if swept {
+			return fmt.Errorf("%w: %d sessions, limit %d", store.ErrFull, n, s.maxSessions)
+		}
+		if _, err := s.sweep(ctx, now); err != nil {
+			return err
+		}
+	}
+}
+
+// Sweep implements store.Sweeper. It deletes the sessions that are
+// expired at the store's clock and that Redis has not expired yet, and
+// drops index entries of sessions that are gone. Sessions Redis expired
+// by itself are not counted: with the store's clock at real time, Redis
+// gets to most of them first, and Sweep reports few.
+func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
+	if s.closed.Load() {
+		return store.SweepResult{}, store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return store.SweepResult{}, err
+	}
+	return s.sweep(ctx, s.now.Now())
+}
+
+func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, error) {
+	var res store.SweepResult
+	limit := strconv.FormatFloat(indexScore(now), 'f', -1, 64)
+	// A live session expiring within now's millisecond keeps a score in
+	// range; seen makes each entry count once, and stay lets the next
+	// batch reach past those entries.
+	seen := make(map[string]bool)
+	stay := 0
+	for {
+		ids, err := s.client.ZRangeByScore(ctx, s.index, &redis.ZRangeBy{
+			Min: "-inf", Max: limit, Count: int64(sweepBatch + stay),
+		}).Result()
+		if err != nil {
+			return res, s.fail(ctx, "sweep", err)
+		}
+		var batch []string
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				batch = append(batch, id)
+			}
+		}
+		if len(batch) == 0 {
+			return res, nil
+		}
+		n, err := s.reap(ctx, batch, now, &res)
+		if err != nil {
+			return res, err
+		}
+		stay += n
+	}
+}
+
+// reap deletes the sessions of ids that are expired at now, fixes their
+// index entries, adds what it deleted to res, and reports how many live
+// entries kept a score at or below now.
+func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *store.SweepResult) (int, error) {
+	nowArg := formatDeadline(now)
+	cmds := make([]*redis.Cmd, len(ids))
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.EvalSha(ctx, reapScript.Hash(), []string{s.key(id)}, nowArg)
+		}
+		return nil
+	})
+	if err != nil && !isNoScript(err) {
+		return 0, s.fail(ctx, "sweep", err)
+	}
+	var gone []any
+	var live []redis.Z
+	stay := 0
+	for i, id := range ids {
+		cmd := cmds[i]
+		if isNoScript(cmd.Err()) {
+			// The script cache is per server and empty after a restart;
+			// Run loads the script.
+			cmd = reapScript.Run(ctx, s.client, []string{s.key(id)}, nowArg)
+		}
+		reply, err := cmd.StringSlice()
+		if err != nil {
+			return 0, s.fail(ctx, "sweep", err)
+		}
+		switch {
+		case len(reply) == 1 && reply[0] == "gone":
+			gone = append(gone, id)
+		case len(reply) == 2 && reply[0] == "swept":
+			gone = append(gone, id)
+			res.Sessions++
+			b, _ := strconv.ParseInt(reply[1], 10, 64)
+			res.Bytes += b
+		case len(reply) == 2 && reply[0] == "live":
+			score := math.Inf(1)
+			if reply[1] != "" {
+				at, err := parseTime(reply[1])
+				if err != nil {
+					return 0, fmt.Errorf("redisstore: sweep: %w: deadline %q", store.ErrCorrupt, reply[1])
+				}
+				score = indexScore(at)
+			}
+			if score <= indexScore(now) {
+				stay++
+			}
+			live = append(live, redis.Z{Score: score, Member: id})
+		default:
+			return 0, fmt.Errorf("redisstore: sweep: script replied %q", reply)
+		}
+	}
+	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(gone) > 0 {
+			p.ZRem(ctx, s.index, gone...)
+		}
+		if len(live) > 0 {
+			p.ZAddArgs(ctx, s.index, redis.ZAddArgs{XX: true, Members: live})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, s.fail(ctx, "sweep", err)
+	}
+	return stay, nil
+}

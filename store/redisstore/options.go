@@ -1,0 +1,57 @@
+package redisstore
+
+import (
+	"cmp"
+
+	"github.com/tabkit/tabkit/store"
+)
+
+// Options configures a Store. Zero fields take their defaults, so
+// Options{MaxSessions: 1e6} is a complete configuration.
+type Options struct {
+	// KeyPrefix starts the name of every key the store writes, so several
+	// stores or applications can share one Redis database. Default
+	// "tabkit:". Empty means the default. It must not contain '{' or '}':
+	// the session's ID is the key's hash tag.
+	KeyPrefix string
+
+	// Now is the store's clock: deadlines are compared with its time, not
+	// Redis's. Default time.Now; nil means the default.
+	Now store.Clock
+
+	// MaxSessionBytes caps every session's Meta.Bytes, like
+	// Delta.MaxBytes; the lower of the two applies. Zero means the store
+	// sets no cap of its own.
+	MaxSessionBytes int64
+
+	// MaxSessions caps the number of stored sessions: a Commit that
+	// creates one more fails with store.ErrFull, after a Sweep has made
+	// what room it can. Existing sessions keep working. Creates racing
+	// each other may overshoot by the number in flight. Zero means no cap.
+	MaxSessions int64
+
+	// MaxRetries bounds how often a Commit with EditMeta or Update
+	// functions starts over after another client changed the session
+	// between its read and its write; then it fails with an error wrapping
+	// store.ErrUnavailable. Default 32. Zero means the default.
+	MaxRetries int
+}
+
+// DefaultOptions are the options New and Open use for a nil *Options, and
+// the values that fill in zero fields.
+var DefaultOptions = Options{
+	KeyPrefix:  "tabkit:",
+	MaxRetries: 32,
+}
+
+// withDefaults returns opts with zero fields filled in. A DefaultOptions
+// changed to zero values falls back to the built-in defaults.
+func (opts *Options) withDefaults() Options {
+	o := DefaultOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.KeyPrefix = cmp.Or(o.KeyPrefix, DefaultOptions.KeyPrefix, "tabkit:")
+	o.MaxRetries = cmp.Or(o.MaxRetries, DefaultOptions.MaxRetries, 32)
+	return o
+}

@@ -1,0 +1,224 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tabkit/tabkit/store"
+)
+
+// Store is a store.Store on Redis. It is safe for concurrent use, and any
+// number of Stores in any number of processes may share one Redis: every
+// change is atomic in Redis itself.
+type Store struct {
+	client redis.UniversalClient
+	// ownsClient is set by Open: Close then closes the client too.
+	ownsClient bool
+	closed     atomic.Bool
+
+	prefix string
+	// index is the sorted set of session IDs by expiry that Sweep and the
+	// MaxSessions quota use.
+	index       string
+	now         store.Clock
+	maxBytes    int64
+	maxSessions int64
+	maxRetries  int
+	// scanCount is the COUNT hint of List's and Stats's SCAN.
+	scanCount int64
+
+	locks sessionLocks
+}
+
+var (
+	_ store.Store                = (*Store)(nil)
+	_ store.Sweeper              = (*Store)(nil)
+	_ store.Lister               = (*Store)(nil)
+	_ store.Statser              = (*Store)(nil)
+	_ interface{ Close() error } = (*Store)(nil)
+)
+
+// New returns a Store that keeps its sessions in client, configured by
+// opts (nil means DefaultOptions). It does no I/O. The caller keeps
+// owning client: Close leaves it open.
+func New(client redis.UniversalClient, opts *Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	o := opts.withDefaults()
+	if strings.ContainsAny(o.KeyPrefix, "{}") {
+		return nil, fmt.Errorf("redisstore: key prefix %q contains a brace", o.KeyPrefix)
+	}
+	if o.MaxSessionBytes < 0 || o.MaxSessions < 0 || o.MaxRetries < 0 {
+		return nil, errors.New("redisstore: negative limit in options")
+	}
+	return &Store{
+		client:      client,
+		prefix:      o.KeyPrefix,
+		index:       o.KeyPrefix + "index",
+		now:         o.Now,
+		maxBytes:    o.MaxSessionBytes,
+		maxSessions: o.MaxSessions,
+		maxRetries:  o.MaxRetries,
+		scanCount:   256,
+	}, nil
+}
+
+// Client settings Open uses unless the URL sets them, so that a request
+// fails with store.ErrUnavailable within seconds when Redis is down rather
+// than holding the HTTP request for the client's defaults (5 s timeouts,
+// five dials per attempt).
+const (
+	openDialTimeout   = 2 * time.Second
+	openIOTimeout     = 2 * time.Second
+	openDialerRetries = 2
+)
+
+// Open connects to the Redis at url (redis://[user:password@]host:port/db,
+// or rediss:// for TLS; options as query parameters, see redis.ParseURL),
+// checks it answers, and returns a Store that owns the connection: Close
+// closes it. Without timeouts in the URL it uses 2 s dial, read and write
+// timeouts; for other client settings, make the client and call New.
+func Open(url string, opts *Options) (*Store, error) {
+	ropts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: %w", err)
+	}
+	if ropts.DialTimeout == 0 {
+		ropts.DialTimeout = openDialTimeout
+	}
+	if ropts.ReadTimeout == 0 {
+		ropts.ReadTimeout = openIOTimeout
+	}
+	if ropts.WriteTimeout == 0 {
+		ropts.WriteTimeout = openIOTimeout
+	}
+	ropts.DialerRetries = openDialerRetries
+	client := redis.NewClient(ropts)
+	s, err := New(client, opts)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ropts.DialTimeout+ropts.ReadTimeout)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redisstore: ping %s: %w", ropts.Addr, unavailable(err))
+	}
+	s.ownsClient = true
+	return s, nil
+}
+
+// Close makes every later call fail with store.ErrClosed and, for a
+// Store made by Open, closes the connection. It is idempotent.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) || !s.ownsClient {
+		return nil
+	}
+	return s.client.Close()
+}
+
+// key is the session's hash. The braces make the ID the hash tag, so
+// anything kept per session shares its Redis Cluster slot.
+func (s *Store) key(id string) string { return s.prefix + "{" + id + "}" }
+
+// check does the checks every method starts with.
+func (s *Store) check(ctx context.Context, id string) error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return store.CheckID(id)
+}
+
+// Load implements store.Store with one HGETALL.
+func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error) {
+	if err := s.check(ctx, id); err != nil {
+		return store.Record{}, false, err
+	}
+	fields, err := s.client.HGetAll(ctx, s.key(id)).Result()
+	if err != nil {
+		return store.Record{}, false, s.fail(ctx, "load", err)
+	}
+	if len(fields) == 0 {
+		return store.Record{}, false, nil
+	}
+	rec, err := decodeSession(fields)
+	if err != nil {
+		return store.Record{}, false, fmt.Errorf("redisstore: session %q: %w", id, err)
+	}
+	if rec.Meta.Expired(s.now.Now()) {
+		return store.Record{}, false, nil
+	}
+	return rec, true, nil
+}
+
+// Delete implements store.Store: the session's hash and its index entry
+// go in one round trip.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := s.check(ctx, id); err != nil {
+		return err
+	}
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, s.key(id))
+		p.ZRem(ctx, s.index, id)
+		return nil
+	})
+	if err != nil {
+		return s.fail(ctx, "delete", err)
+	}
+	return nil
+}
+
+// Commit implements store.Store. A delta of deadlines, deletes and sets
+// is one script call; a create is one script call (plus a ZCARD when
+// MaxSessions is set); a delta with EditMeta or Update functions is an
+// optimistic transaction that runs them in Go and retries on conflict.
+func (s *Store) Commit(ctx context.Context, id string, d store.Delta) (store.Meta, error) {
+	if err := s.check(ctx, id); err != nil {
+		return store.Meta{}, err
+	}
+	if s.maxBytes > 0 && (d.MaxBytes == 0 || s.maxBytes < d.MaxBytes) {
+		d.MaxBytes = s.maxBytes
+	}
+	switch {
+	case d.Create:
+		return s.create(ctx, id, &d)
+	case d.EditMeta != nil || len(d.Update) > 0:
+		return s.commitTx(ctx, id, &d)
+	default:
+		return s.commitPlain(ctx, id, &d)
+	}
+}
+
+// fail turns an error from the client into what the store promises:
+// the context's error when it ended, store.ErrClosed after Close,
+// store.ErrUnavailable when Redis cannot be reached.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("redisstore: %s: %w", op, ctxErr)
+	}
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, unavailable(err))
+}
+
+// unavailable wraps err in store.ErrUnavailable when it means the server
+// cannot serve now (unreachable, restarting, out of memory) rather than a
+// mistake in the request.
+func unavailable(err error) error {
+	if isUnavailable(err) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return err
+}
