@@ -666,3 +666,73 @@ func TestSessionLocks(t *testing.T) {
 		t.Errorf("locks left after release: %d", len(l.held))
 	}
 }
+
+// TestHighTabNumber checks the script's arithmetic on the largest tab
+// numbers, which it decodes from four bytes.
+func TestHighTabNumber(t *testing.T) {
+	s := newTestStore(t, Options{})
+	const id, tab = "high", uint32(1<<32 - 2)
+	mustCommit(t, s, id, store.Delta{Create: true})
+	mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
+		m.Tabs[tab] = store.TabInfo{Label: "last"}
+		return nil
+	}})
+	m := mustCommit(t, s, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(tab, "cart"): []byte("12345")}})
+	if got := m.Tabs[tab].Bytes; got != 9 {
+		t.Errorf("Tabs[%d].Bytes: got %d, want 9", tab, got)
+	}
+	if m.NextTab != tab+1 {
+		t.Errorf("NextTab: got %d, want %d", m.NextTab, tab+1)
+	}
+	rec, _, err := s.Load(t.Context(), id)
+	if err != nil || string(rec.Values[store.TabKey(tab, "cart")]) != "12345" || rec.Meta.Tabs[tab].Label != "last" {
+		t.Errorf("Load: got %+v, %v", rec, err)
+	}
+}
+
+// TestConflictRetries changes the session from another client between a
+// transaction's read and its write: the transaction starts over and keeps
+// the other write, and gives up after MaxRetries.
+func TestConflictRetries(t *testing.T) {
+	s := newTestStore(t, Options{MaxRetries: 2})
+	other := newTestStore(t, Options{KeyPrefix: s.prefix})
+	ctx := t.Context()
+	const id = "conflict"
+	mustCommit(t, s, id, store.Delta{Create: true})
+
+	calls := 0
+	interfere := func(times int) store.UpdateFunc {
+		return func(old []byte, _ bool) ([]byte, error) {
+			calls++
+			if calls <= times {
+				mustCommit(t, other, id, store.Delta{Set: map[store.Key][]byte{
+					store.SessionKey(fmt.Sprint("other", calls)): []byte("x"),
+				}})
+			}
+			return append(old, '+'), nil
+		}
+	}
+	key := store.SessionKey("mine")
+	if _, err := s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{key: interfere(1)}}); err != nil {
+		t.Fatalf("Commit with one conflict: %v", err)
+	}
+	if calls != 2 {
+		t.Errorf("Update calls with one conflict: got %d, want 2", calls)
+	}
+	rec, _, err := s.Load(ctx, id)
+	if err != nil || string(rec.Values[key]) != "+" || rec.Values[store.SessionKey("other1")] == nil {
+		t.Fatalf("after the retried commit: got %v, %v, want mine=+ and other1 kept", rec.Values, err)
+	}
+
+	calls = 0
+	_, err = s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{key: interfere(100)}})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Commit conflicting every time: got %v, want %v", err, store.ErrUnavailable)
+	}
+	if calls != 3 {
+		t.Errorf("Update calls with MaxRetries 2: got %d, want 3", calls)
+	}
+	if rec, _, _ := s.Load(ctx, id); string(rec.Values[key]) != "+" {
+		t.Errorf("after the failed commit: mine=%q, want + (unchanged)", rec.Values[key])
+	}
+}
