@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -37,11 +38,11 @@ type Store struct {
 }
 
 var (
-	_ store.Store                = (*Store)(nil)
-	_ store.Sweeper              = (*Store)(nil)
-	_ store.Lister               = (*Store)(nil)
-	_ store.Statser              = (*Store)(nil)
-	_ interface{ Close() error } = (*Store)(nil)
+	_ store.Store   = (*Store)(nil)
+	_ store.Sweeper = (*Store)(nil)
+	_ store.Lister  = (*Store)(nil)
+	_ store.Statser = (*Store)(nil)
+	_ io.Closer     = (*Store)(nil)
 )
 
 // New returns a Store that keeps its sessions in client, configured by
