@@ -72,7 +72,11 @@ func PlanCommit(now time.Time, current *Meta, get ValueReader, d *Delta) (Plan, 
 
 	m.NextTab = max(m.NextTab, 1)
 	for n := range m.Tabs {
-		m.NextTab = max(m.NextTab, n+1)
+		if n >= m.NextTab {
+			// The last number cannot have a successor: NextTab saturates,
+			// and a caller must refuse to allocate it (kit stops far below).
+			m.NextTab = max(n, n+1)
+		}
 	}
 	m.Version++
 	if d.MaxBytes > 0 && m.Bytes > d.MaxBytes && m.Bytes > before.Bytes {
