@@ -1,0 +1,147 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tabkit/tabkit/store"
+)
+
+const testPIN = "4321"
+
+// newTestServer serves the demo on an in-memory store.
+func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	catalog, err := loadCatalog(catalogJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory()
+	t.Cleanup(func() { _ = st.Close() })
+	e, err := newServer(serverConfig{
+		Store:   st,
+		Catalog: catalog,
+		PIN:     testPIN,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// browser is a cookie-keeping client that does not follow redirects, so
+// tests see every 303.
+type browser struct {
+	t    *testing.T
+	base *url.URL
+	http *http.Client
+	// csrf is the session's token, read from the last page that had one.
+	csrf string
+}
+
+func newBrowser(t *testing.T, srv *httptest.Server) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse(srv.URL)
+	return &browser{t: t, base: base, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// answer is a response with its body read.
+type answer struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (a answer) location() string { return a.header.Get("Location") }
+
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (b *browser) do(req *http.Request) answer {
+	b.t.Helper()
+	res, err := b.http.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	a := answer{status: res.StatusCode, header: res.Header, body: string(body)}
+	if m := csrfInput.FindStringSubmatch(a.body); m != nil {
+		b.csrf = m[1]
+	}
+	return a
+}
+
+func (b *browser) get(path string) answer {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.base.String()+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.do(req)
+}
+
+// post sends a form; the csrf field is added from the last page unless
+// the form sets it.
+func (b *browser) post(path string, form url.Values) answer {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if _, set := form["csrf"]; !set {
+		form.Set("csrf", b.csrf)
+	}
+	req, err := http.NewRequest(http.MethodPost, b.base.String()+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return b.do(req)
+}
+
+func (b *browser) cookie(name string) string {
+	for _, c := range b.http.Jar.Cookies(b.base) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// signIn signs in from the register page of tab 0, as a browser would.
+func (b *browser) signIn(name string) {
+	b.t.Helper()
+	b.get("/0/")
+	got := b.post("/login", url.Values{"pin": {testPIN}, "name": {name}, "next": {"/0/"}})
+	if got.status != http.StatusSeeOther || got.location() != "/0/" {
+		b.t.Fatalf("sign-in: got %d to %q, want 303 to /0/", got.status, got.location())
+	}
+	b.get("/0/") // pick up the session's CSRF token
+}
+
+// mustStatus fails the test unless a has the given status.
+func mustStatus(t *testing.T, what string, a answer, want int) {
+	t.Helper()
+	if a.status != want {
+		t.Fatalf("%s: got status %d, want %d\n%s", what, a.status, want, a.body)
+	}
+}
