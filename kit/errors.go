@@ -61,6 +61,17 @@ func storeFailure(err error) *Error {
 	}
 }
 
+// isStoreError reports whether err comes from the store with a meaning
+// the visitor should get as a status.
+func isStoreError(err error) bool {
+	for _, target := range []error{store.ErrUnavailable, store.ErrFull, store.ErrTooLarge, store.ErrNotFound} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
 // retryAfterSeconds is what a 503 tells clients to wait.
 const retryAfterSeconds = "5"
 

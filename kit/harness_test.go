@@ -27,11 +27,17 @@ type countingStore struct {
 	loads, commits, deletes atomic.Int64
 	// failCommits makes the next n commits fail with err.
 	failCommits atomic.Int64
-	failErr     error
+	// failLoads makes the next n loads fail with err.
+	failLoads atomic.Int64
+	failErr   error
 }
 
 func (s *countingStore) Load(ctx context.Context, id string) (store.Record, bool, error) {
 	s.loads.Add(1)
+	if s.failLoads.Load() > 0 {
+		s.failLoads.Add(-1)
+		return store.Record{}, false, s.failErr
+	}
 	return s.Store.Load(ctx, id)
 }
 

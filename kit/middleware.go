@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -104,7 +105,7 @@ func (m *Manager) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Response().Writer = w
 		defer func() {
 			if p := recover(); p != nil {
-				st.discard()
+				st.dropPending("panic")
 				panic(p)
 			}
 		}()
@@ -112,7 +113,10 @@ func (m *Manager) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			st.maintainTabs()
 		}
 		if err := next(kc); err != nil {
-			c.Error(err)
+			// A failed handler commits nothing it queued: half its work
+			// must not land.
+			st.dropPending("handler returned an error")
+			m.handleError(c, err)
 		}
 		if !w.wroteHeader {
 			if failure := st.finish(c.Response().Status); failure != nil {
@@ -157,6 +161,28 @@ func (m *Manager) route(kc *Context, st *requestState, how entry) (handled bool,
 		return true, m.fork(kc, st)
 	}
 	return false, nil
+}
+
+// handleError answers a handler's error: the kit's own errors and the
+// store's (wrapped by Get, Set, Update…) get their status (503 for a store
+// that is down, 413 for a session too large); the rest go to Echo.
+func (m *Manager) handleError(c echo.Context, err error) {
+	var kitErr *Error
+	switch {
+	case errors.As(err, &kitErr):
+	case isStoreError(err):
+		kitErr = storeFailure(err)
+	default:
+		c.Error(err)
+		return
+	}
+	if c.Response().Committed {
+		m.log.Error("handler failed after its response started", "err", err)
+		return
+	}
+	if err := m.fail(c, kitErr); err != nil {
+		c.Error(err)
+	}
 }
 
 func (m *Manager) fail(c echo.Context, e *Error) error {

@@ -438,3 +438,34 @@ func TestIdleAndAbsoluteExpiry(t *testing.T) {
 		t.Errorf("after idle timeout: got status %d, want 404", got)
 	}
 }
+
+func TestStoreDownDuringReadAnswers503(t *testing.T) {
+	app := newTestApp(t, Config{})
+	b := app.browser()
+	b.post("/0/set", url.Values{"key": {"k"}, "value": {"v"}}).mustStatus(t, http.StatusOK)
+	app.store.failErr = fmt.Errorf("dial tcp: %w", store.ErrUnavailable)
+	app.store.failLoads.Store(1)
+	r := b.get("/0/get?key=k").mustStatus(t, http.StatusServiceUnavailable)
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if got := b.get("/0/get?key=k").mustStatus(t, http.StatusOK).body; got != "v" {
+		t.Errorf("after the outage: got %q, want %q", got, "v")
+	}
+}
+
+func TestHandlerErrorCommitsNothingQueued(t *testing.T) {
+	app := newTestApp(t, Config{})
+	app.e.POST("/invalid", Handler(func(c *Context) error {
+		if err := c.Session().Set("half", "done"); err != nil {
+			return err
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "bad quantity")
+	}))
+	b := app.browser()
+	b.post("/0/set", url.Values{"key": {"k"}, "value": {"v"}}).mustStatus(t, http.StatusOK)
+	b.post("/0/invalid", nil).mustStatus(t, http.StatusBadRequest)
+	if got := b.get("/0/get?key=half").status; got != http.StatusNotFound {
+		t.Errorf("write of a failed handler: got status %d, want 404", got)
+	}
+}

@@ -50,6 +50,8 @@ type requestState struct {
 	cookieChanged bool
 	// finished says the end-of-request commit ran (or was discarded).
 	finished bool
+	// dropped says the request failed: nothing more is committed.
+	dropped bool
 }
 
 func (m *Manager) newState(c echo.Context) *requestState {
@@ -323,10 +325,15 @@ func (st *requestState) absorb(meta store.Meta) {
 	st.clearPending()
 }
 
-// discard drops the pending changes: the request failed.
-func (st *requestState) discard() {
+// dropPending forgets the queued changes of a request that failed, so
+// finish commits nothing; the cookie still follows what already took
+// effect (Update, Regenerate, Destroy).
+func (st *requestState) dropPending(reason string) {
+	if st.hasPending() {
+		st.m.log.Warn("discarding the session changes of a failed request", "reason", reason, "path", st.c.Request().URL.Path)
+	}
 	st.clearPending()
-	st.finished = true
+	st.dropped = true
 }
 
 // finish runs once, before the response's first byte: it commits what
@@ -339,10 +346,9 @@ func (st *requestState) finish(status int) *Error {
 	}
 	st.finished = true
 	if status >= http.StatusInternalServerError {
-		if st.hasPending() {
-			st.m.log.Warn("discarding session changes of a failed request", "status", status, "path", st.c.Request().URL.Path)
-		}
-		st.clearPending()
+		st.dropPending(http.StatusText(status))
+	}
+	if st.dropped {
 		st.setCookie()
 		return nil
 	}
