@@ -51,6 +51,7 @@
 // the same number and so share a tab. With JavaScript, web/static/tabs.js
 // notices the copy and forks it into a new tab through ForkPath; without
 // it they keep sharing. URLs built by scripts are not rewritten: use
-// Tab.URL. A handler panic or a 5xx answer discards the request's pending
-// changes; Update commits at once and is kept.
+// Tab.URL. A handler that returns an error, panics or answers 5xx commits
+// nothing it queued; Update, Regenerate and Destroy take effect at once and
+// are kept.
 package kit
