@@ -124,8 +124,8 @@ func (a *app) signIn(c *kit.Context) error {
 	if err := s.Set(csrfKey, newToken()); err != nil {
 		return err
 	}
-	// The sign-in token has done its job; the next form gets a fresh one.
-	c.SetCookie(&http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteStrictMode})
+	// The double-submit cookie stays: a sign-in form still open in another
+	// browser tab carries the same token and must keep working.
 	a.log.Info("cashier signed in", "cashier", name)
 	return c.Redirect(http.StatusSeeOther, next)
 }

@@ -479,3 +479,12 @@ func sameSet(got, want []string) bool {
 	}
 	return true
 }
+
+func TestASecondSignInFormStillWorks(t *testing.T) {
+	b := newBrowser(t, newTestServer(t))
+	b.get("/0/")
+	staleForm := b.csrf // another browser tab showing the same form
+	b.post("/login", url.Values{"pin": {testPIN}})
+	got := b.post("/login", url.Values{"pin": {testPIN}, "csrf": {staleForm}})
+	mustStatus(t, "sign-in from the second form", got, http.StatusSeeOther)
+}
