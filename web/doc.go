@@ -6,7 +6,7 @@
 // "tabs.js" names web/static/tabs.js. Serve it under /static/, which the
 // kit never tab-scopes:
 //
-//	e.StaticFS("/static", web.Static)
+//	e.StaticFS("/static/", web.Static)
 //
 // and load the script on pages that live under a tab prefix:
 //
