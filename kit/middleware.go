@@ -50,6 +50,10 @@ func (m *Manager) prefixMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		} else if id, rest, ok := m.rewriter.Parse(escaped); ok {
 			how = tabEntry
 			ctx = tabs.WithID(ctx, id)
+			if newRest, ok := tabs.ParseNew(rest); ok {
+				// "/3/+/cart": a tab's rewritten link to "/+/cart".
+				how, rest = newTabEntry, newRest
+			}
 			setPath(r, escaped, rest)
 		}
 		if how != bareEntry {
@@ -247,6 +251,15 @@ func (m *Manager) fork(kc *Context, st *requestState) error {
 	r := kc.Request()
 	if r.Header.Get(ForkHeader) == "" || !sameOrigin(r) {
 		return m.fail(kc, &Error{Status: http.StatusForbidden, Message: "Cross-site fork refused."})
+	}
+	if err := st.load(); err != nil {
+		return m.fail(kc, storeFailure(err))
+	}
+	if !st.found {
+		// Without a session there is only tab 0 and nothing to copy; an
+		// answer naming tab 0 again would send the page round in circles.
+		return m.fail(kc, &Error{Status: http.StatusConflict, Err: ErrUnknownTab,
+			Message: "There is no session to fork a tab in."})
 	}
 	parent := st.tab
 	tab, err := st.openTab(freshTab, &parent)

@@ -365,3 +365,25 @@ func TestIdleTabsAreClosed(t *testing.T) {
 		t.Errorf("tab idle for 90 minutes: got status %d, want 303", got)
 	}
 }
+
+func TestNewTabLinkFromATab(t *testing.T) {
+	app := newTestApp(t, Config{})
+	b := app.browser()
+	b.signIn()
+	tab := b.openTab()
+	r := b.get(tab + "/+/cart").mustStatus(t, http.StatusSeeOther)
+	if got := r.header.Get("Location"); got == tab+"/cart" || !strings.HasSuffix(got, "/cart") {
+		t.Errorf("/N/+/cart: Location %q, want a new tab's /cart", got)
+	}
+}
+
+func TestForkWithoutSessionIsRefused(t *testing.T) {
+	app := newTestApp(t, Config{})
+	b := app.browser()
+	req, _ := http.NewRequest(http.MethodPost, app.srv.URL+"/0"+ForkPath, nil)
+	req.Header.Set(ForkHeader, "1")
+	b.send(req).mustStatus(t, http.StatusConflict)
+	if got := app.store.commits.Load(); got != 0 {
+		t.Errorf("fork without a session stored something: %d commits", got)
+	}
+}
