@@ -21,9 +21,12 @@ var benchValue = bytes.Repeat([]byte("x"), 100)
 // benchClients is how many goroutines the parallel benchmarks run.
 const benchClients = 64
 
-// setParallelism makes RunParallel use benchClients goroutines.
-func setParallelism(b *testing.B) {
-	b.SetParallelism(max(1, benchClients/runtime.GOMAXPROCS(0)))
+// setParallelism makes RunParallel use benchClients goroutines (or the
+// nearest multiple of GOMAXPROCS) and returns how many it will use.
+func setParallelism(b *testing.B) int {
+	p := max(1, benchClients/runtime.GOMAXPROCS(0))
+	b.SetParallelism(p)
+	return p * runtime.GOMAXPROCS(0)
 }
 
 func openRawBolt(b *testing.B) (*bolt.DB, []byte) {
@@ -112,13 +115,12 @@ func BenchmarkCommit(b *testing.B) {
 // at once.
 func BenchmarkCommitParallel64(b *testing.B) {
 	s := openBench(b)
-	ids := make([]string, benchClients*runtime.GOMAXPROCS(0))
+	ids := make([]string, setParallelism(b))
 	for i := range ids {
 		ids[i] = fmt.Sprintf("session%03d", i)
 		benchCreate(b, s, ids[i])
 	}
 	var next atomic.Int64
-	setParallelism(b)
 	txs := s.writeTxs.Load()
 	b.ResetTimer()
 	defer func() { b.ReportMetric(float64(b.N)/float64(s.writeTxs.Load()-txs), "commits/tx") }()

@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/tabkit/tabkit/store"
@@ -105,11 +106,8 @@ func (c *committer) abandon(o *op) bool {
 	if o.state != opQueued && o.state != opLeading {
 		return false
 	}
-	for i, q := range c.queue {
-		if q == o {
-			c.queue = append(c.queue[:i], c.queue[i+1:]...)
-			break
-		}
+	if i := slices.Index(c.queue, o); i >= 0 {
+		c.queue = slices.Delete(c.queue, i, i+1)
 	}
 	if o.state == opLeading {
 		c.handOverLocked()

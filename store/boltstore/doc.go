@@ -69,5 +69,7 @@
 // evicts anything.
 //
 // Delta.EditMeta and Delta.Update functions run inside a write
-// transaction that other commits share; keep them short.
+// transaction that other commits share: keep them short, and do not call
+// the store from them (bbolt has one writer at a time, so that would
+// deadlock).
 package boltstore
