@@ -1,0 +1,122 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/tabkit/tabkit/store"
+	bolt "go.etcd.io/bbolt"
+)
+
+// CompactResult reports the file's size before and after a compaction.
+type CompactResult struct {
+	Before int64 `json:"before"`
+	After  int64 `json:"after"`
+}
+
+// compactTxSize is how many bytes bolt.Compact copies per write
+// transaction into the new file, which bounds its memory use.
+const compactTxSize = 64 << 20
+
+// Compact rewrites the database into a new file holding only live pages
+// and puts it in place of the old one, which gives the space freed by
+// removed sessions back to the file system: bbolt itself never shrinks a
+// file. Calls to the store wait while it runs (it has the file to itself,
+// as Close has), so it is for quiet moments; nothing is lost, and on any
+// error before the swap the old file stays as it was.
+//
+// The new file is written next to the old one (the directory needs room
+// for a second copy of the live data), synced, and renamed over it, so a
+// crash leaves either file whole. The store then reopens it; should that
+// fail, the store is closed and every call returns store.ErrClosed.
+func (s *Store) Compact(ctx context.Context) (CompactResult, error) {
+	if err := ctx.Err(); err != nil {
+		return CompactResult{}, err
+	}
+	// The write lock waits for every call in progress, the sweeper's
+	// included, and holds off new ones: no transaction is open while the
+	// file is swapped.
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return CompactResult{}, store.ErrClosed
+	}
+	path := s.db.Path()
+	var res CompactResult
+	fi, err := os.Stat(path)
+	if err != nil {
+		return res, fmt.Errorf("boltstore: compact: %w", err)
+	}
+	res.Before = fi.Size()
+
+	tmp, err := compactInto(s.db, path, fi.Mode().Perm())
+	if err != nil {
+		return res, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return res, fmt.Errorf("boltstore: compact: %w", err)
+	}
+	syncDir(filepath.Dir(path))
+
+	// The old handle still locks the old file, now unlinked; the new one
+	// is opened before it is let go.
+	db, err := bolt.Open(path, s.opts.FileMode, &bolt.Options{Timeout: s.opts.lockTimeout()})
+	old := s.db
+	if err != nil {
+		_ = old.Close()
+		s.closed = true
+		return res, fmt.Errorf("boltstore: compact: reopening %s: %w", path, err)
+	}
+	s.db = db
+	if err := old.Close(); err != nil {
+		return res, fmt.Errorf("boltstore: compact: closing the old file: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil {
+		res.After = fi.Size()
+	}
+	return res, nil
+}
+
+// compactInto copies the live data of src into a new, synced file next
+// to path and returns its name. On error nothing is left behind.
+func compactInto(src *bolt.DB, path string, mode os.FileMode) (tmp string, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".compact-*")
+	if err != nil {
+		return "", fmt.Errorf("boltstore: compact: %w", err)
+	}
+	tmp = f.Name()
+	_ = f.Close()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, mode); err != nil {
+		return "", fmt.Errorf("boltstore: compact: %w", err)
+	}
+	dst, err := bolt.Open(tmp, mode, &bolt.Options{Timeout: defaultTimeout})
+	if err != nil {
+		return "", fmt.Errorf("boltstore: compact: %w", err)
+	}
+	// bbolt syncs each transaction it commits, so dst is on disk once
+	// Compact returns; Close unmaps it.
+	if err := errors.Join(bolt.Compact(dst, src, compactTxSize), dst.Close()); err != nil {
+		return "", fmt.Errorf("boltstore: compact: %w", err)
+	}
+	return tmp, nil
+}
+
+// syncDir makes a rename in dir durable. Failure is not reported: some
+// file systems cannot sync a directory, and the data itself is synced.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
