@@ -266,6 +266,11 @@ func newTabkit(st store.Store, closeStore func() error, o Options) (*App, error)
 func newSCS(st scs.Store, stored func() (int, error), closeDB func() error, o Options) *App {
 	sm := scs.New()
 	sm.Store = st
+	// scs logs every failed load through the log package; the answer
+	// (500) is what the runs count.
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+	}
 	e := quietEcho()
 	e.Use(echo.WrapMiddleware(sm.LoadAndSave))
 	e.GET("/plain", plain)

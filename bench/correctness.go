@@ -44,6 +44,7 @@ type FloodRow struct {
 type Correctness struct {
 	Lost  []LostRow  `json:"lost"`
 	Flood []FloodRow `json:"flood"`
+	Probe []ProbeRow `json:"probe,omitempty"`
 }
 
 // CorrectnessConfig sizes the experiments.
@@ -53,6 +54,8 @@ type CorrectnessConfig struct {
 	FloodN       int   // cookieless requests per flood
 	FloodQuota   int64 // tabkit's MaxSessions during the flood
 	FloodWorkers int   // concurrent clients of the flood
+	// Probe is how long ProbeSCSBolt runs each store; zero skips it.
+	Probe time.Duration
 }
 
 // RunCorrectness runs every experiment against every library, each in a
@@ -80,6 +83,13 @@ func RunCorrectness(cfg CorrectnessConfig, dir string) (Correctness, error) {
 			return out, fmt.Errorf("%s flood: %w", lib.Name, err)
 		}
 		out.Flood = append(out.Flood, row)
+	}
+	if cfg.Probe > 0 {
+		rows, err := ProbeSCSBolt(dir, cfg.Probe)
+		if err != nil {
+			return out, fmt.Errorf("scs bbolt probe: %w", err)
+		}
+		out.Probe = rows
 	}
 	return out, nil
 }

@@ -14,8 +14,9 @@ import (
 // transaction, after that transaction has ended. bbolt only promises
 // such memory until the transaction closes: when a concurrent write
 // grows the file, bbolt re-maps it and the old pages are unmapped, so the
-// session bytes scs then decodes are garbage or a segmentation fault.
-// That happens within seconds under the 64-client write benchmark.
+// session bytes scs then decodes are garbage (gob errors, 500s) or a
+// memory fault that ends the process. ProbeSCSBolt shows both within
+// seconds of reads racing session creation.
 //
 // The repair keeps everything that decides the store's cost as shipped —
 // Commit and Delete are upstream's (one db.Update and one fsync per
@@ -41,7 +42,7 @@ func (s *scsBolt) Find(token string) ([]byte, bool, error) {
 	var val []byte
 	err := s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(scsBucket).Get([]byte(token))
-		if v == nil || len(v) < 8 || uint64(time.Now().UnixNano()) > binary.BigEndian.Uint64(v[:8]) {
+		if len(v) < 8 || uint64(time.Now().UnixNano()) > binary.BigEndian.Uint64(v[:8]) {
 			return nil
 		}
 		val = bytes.Clone(v[8:])

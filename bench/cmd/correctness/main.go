@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tabkit/tabkit/bench"
 )
@@ -18,12 +19,14 @@ func main() {
 	floodN := flag.Int("flood", 10000, "cookieless requests per flood")
 	quota := flag.Int64("quota", 1000, "tabkit's MaxSessions during the flood")
 	workers := flag.Int("workers", 8, "concurrent clients of the flood")
+	probe := flag.Duration("probe", 10*time.Second, "how long to probe each scs bbolt store (0 skips)")
 	flag.Parse()
 	cfg := bench.CorrectnessConfig{
 		RedisURL:     os.Getenv("TABKIT_REDIS_URL"),
 		FloodN:       *floodN,
 		FloodQuota:   *quota,
 		FloodWorkers: *workers,
+		Probe:        *probe,
 	}
 	for _, s := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
