@@ -79,10 +79,17 @@ type Tab struct {
 
 // Stats is what a store holds.
 type Stats struct {
-	store.Stats
+	// Sessions counts stored sessions, including expired ones not swept yet.
+	Sessions int64 `json:"sessions"`
+	// Expired counts stored sessions past their deadline, waiting for a sweep.
+	Expired int64 `json:"expired"`
 	// Tabs counts the open tabs of live sessions; -1 when the store
 	// cannot list its sessions.
 	Tabs int64 `json:"tabs"`
+	// Bytes is the live data: the sessions' key names and values.
+	Bytes int64 `json:"bytes"`
+	// FileBytes is the size of the store's file, or 0 without one.
+	FileBytes int64 `json:"file_bytes"`
 }
 
 // SweepResult says what a sweep removed.
@@ -110,7 +117,7 @@ func (a *Admin) Sessions(ctx context.Context) ([]Session, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: listing sessions", ErrUnsupported)
 	}
-	var list []Session
+	list := []Session{}
 	err := l.List(ctx, func(id string, m store.Meta) bool {
 		list = append(list, summary(id, &m))
 		return true
@@ -194,7 +201,7 @@ func (a *Admin) Stats(ctx context.Context) (Stats, error) {
 	if err != nil {
 		return Stats{}, err
 	}
-	out := Stats{Stats: st, Tabs: -1}
+	out := Stats{Sessions: st.Sessions, Expired: st.Expired, Tabs: -1, Bytes: st.Bytes, FileBytes: st.FileBytes}
 	if l, ok := a.st.(store.Lister); ok {
 		out.Tabs = 0
 		err := l.List(ctx, func(_ string, m store.Meta) bool {

@@ -34,7 +34,7 @@ func Handler(st store.Store) http.Handler {
 	a := New(st)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/sessions", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, r, func(ctx context.Context) (any, error) { return orEmpty(a.Sessions(ctx)) })
+		reply(w, r, func(ctx context.Context) (any, error) { return a.Sessions(ctx) })
 	})
 	mux.HandleFunc("GET /admin/sessions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, r, func(ctx context.Context) (any, error) { return a.Show(ctx, r.PathValue("id")) })
@@ -109,14 +109,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
-}
-
-// orEmpty makes an empty listing [] rather than null.
-func orEmpty(list []Session, err error) ([]Session, error) {
-	if list == nil && err == nil {
-		list = []Session{}
-	}
-	return list, err
 }
 
 // guard refuses requests a browser could have been tricked into: unsafe
