@@ -273,6 +273,7 @@ func flood(lib Library, cfg CorrectnessConfig, dir string) (FloodRow, error) {
 	case "tabkit-bolt", "tabkit-redis":
 		opts.MaxSessions = cfg.FloodQuota
 		row.Quota = fmt.Sprintf("MaxSessions %d", cfg.FloodQuota)
+		row.Note = "Refuse policy: 503 once full; existing sessions keep working"
 	case "tabkit-memory":
 		row.Note = "the memory store has no quota"
 	case "scs-memstore", "scs-boltstore":
