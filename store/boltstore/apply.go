@@ -137,17 +137,18 @@ func writePlan(b buckets, id string, current *store.Meta, plan *store.Plan) erro
 	return setIndex(b.lastSeen, id, old.LastSeen, plan.Meta.LastSeen)
 }
 
-// deleteInTx removes session id, expired or not. A record whose meta does
-// not decode is removed too, so Delete is the way out of corruption.
-func deleteInTx(b buckets, id string) error {
+// deleteInTx removes session id, expired or not, and reports whether
+// there was one. A record whose meta does not decode is removed too, so
+// Delete is the way out of corruption.
+func deleteInTx(b buckets, id string) (bool, error) {
 	m, found, err := getMeta(b.meta, id)
 	switch {
 	case err != nil:
-		return failedWrite(removeSession(b, id, nil))
+		return true, failedWrite(removeSession(b, id, nil))
 	case found:
-		return failedWrite(removeSession(b, id, &m))
+		return true, failedWrite(removeSession(b, id, &m))
 	default:
-		return nil
+		return false, nil
 	}
 }
 

@@ -409,3 +409,26 @@ func TestCancelledBeforeEnqueue(t *testing.T) {
 		t.Errorf("write transactions: got %d, want 0", got)
 	}
 }
+
+// TestNoChangeNoWrite checks that a round in which every op failed, or
+// found nothing to do, is rolled back instead of paying for an fsync.
+func TestNoChangeNoWrite(t *testing.T) {
+	s, _ := openTest(t, &Options{MaxSessions: 1})
+	create(t, s, "a", nil)
+	ctx := context.Background()
+	stats := s.db.Stats()
+	before := stats.TxStats.GetWrite()
+	if _, err := s.Commit(ctx, "missing", setDelta(store.SessionKey("k"), "v")); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Commit to a missing session: got %v, want ErrNotFound", err)
+	}
+	if _, err := s.Commit(ctx, "b", store.Delta{Create: true}); !errors.Is(err, store.ErrFull) {
+		t.Errorf("Commit beyond the quota: got %v, want ErrFull", err)
+	}
+	if err := s.Delete(ctx, "missing"); err != nil {
+		t.Errorf("Delete of a missing session: got %v, want nil", err)
+	}
+	stats = s.db.Stats()
+	if got := stats.TxStats.GetWrite() - before; got != 0 {
+		t.Errorf("page writes: got %d, want 0", got)
+	}
+}

@@ -272,19 +272,32 @@ func (s *Store) runBatch(batch []*op) {
 				return err
 			}
 			now := s.opts.Now.Now()
+			changed := false
 			for i, o := range pending {
-				m, err := s.apply(b, o, now)
+				m, wrote, err := s.apply(b, o, now)
 				if isWriteFailure(err) {
 					failed = i
 					return err
 				}
 				results[i] = result{m, err}
+				changed = changed || (wrote && err == nil)
 			}
 			if s.hooks.beforeCommit != nil {
-				return s.hooks.beforeCommit()
+				if err := s.hooks.beforeCommit(); err != nil {
+					return err
+				}
+			}
+			if !changed {
+				// Rolling back saves the fsync. What failed ops may have
+				// written (reclaiming expired sessions) is cleanup that a
+				// later sweep redoes.
+				return errNothingChanged
 			}
 			return nil
 		})
+		if errors.Is(err, errNothingChanged) {
+			err = nil
+		}
 		if failed >= 0 {
 			pending[failed].finish(store.Meta{}, s.writeError(err))
 			pending = append(pending[:failed:failed], pending[failed+1:]...)
@@ -301,18 +314,22 @@ func (s *Store) runBatch(batch []*op) {
 	}
 }
 
-func (s *Store) apply(b buckets, o *op, now time.Time) (store.Meta, error) {
-	var m store.Meta
-	var err error
+// errNothingChanged rolls back a round in which no op changed anything.
+var errNothingChanged = errors.New("boltstore: nothing changed")
+
+// apply runs one op in a round's transaction and reports whether it wrote
+// anything.
+func (s *Store) apply(b buckets, o *op, now time.Time) (m store.Meta, wrote bool, err error) {
 	if o.delta == nil {
-		err = deleteInTx(b, o.id)
+		wrote, err = deleteInTx(b, o.id)
 	} else {
 		m, err = s.commitInTx(b, o.id, o.delta, now)
+		wrote = err == nil
 	}
 	if err == nil && s.hooks.afterApply != nil {
 		err = failedWrite(s.hooks.afterApply(o))
 	}
-	return m, err
+	return m, wrote, err
 }
 
 // writeError turns a failed write transaction into the error callers
