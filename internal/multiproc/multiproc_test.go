@@ -17,7 +17,8 @@ import (
 
 // TestSessionSharedAcrossProcesses signs in through one process and uses
 // the session through the other: the cart, a checkout and the sign-out
-// all reach both, since neither keeps anything of the session in memory.
+// all reach both, since neither keeps anything of the session in memory,
+// while a process with other signing keys cannot use the cookie.
 func TestSessionSharedAcrossProcesses(t *testing.T) {
 	storeURL := testDB(t, dbSharedSession)
 	keys := signingKeys()
@@ -35,6 +36,13 @@ func TestSessionSharedAcrossProcesses(t *testing.T) {
 		if got := b.cart(d, tab); !maps.Equal(got, want) {
 			t.Errorf("cart of tab %d via %s: got %v, want %v", tab, d.name, got, want)
 		}
+	}
+
+	// The shared signing keys are what lets process 2 take process 1's
+	// cookie: a process with other keys sees no session in it.
+	stranger := startDemo(t, "process with other keys", storeURL, signingKeys())
+	if a := b.get(stranger, "/sales.json"); a.status != http.StatusUnauthorized {
+		t.Errorf("sales via a process with other signing keys: got %s, want 401", a)
 	}
 
 	// The checkout through process 2 empties the cart process 1 filled
