@@ -30,6 +30,8 @@ type serverConfig struct {
 	SigningKeys [][]byte
 	Secure      bool
 	Logger      *slog.Logger
+	// Observe receives the kit's events for metrics; nil means none.
+	Observe func(kit.Event)
 }
 
 // app holds what the handlers share. It is read-only once built.
@@ -67,6 +69,7 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		Secure:         cfg.Secure,
 		Logger:         cfg.Logger,
 		ErrorHandler:   a.kitError,
+		Observe:        cfg.Observe,
 	})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,21 @@
 //	-secure             mark cookies Secure (serve over HTTPS)
 //	-signing-keys-file  file of hex-encoded signing keys, one a line, newest first
 //	-pin                the cashier PIN (default 1234)
+//	-admin-addr         serve /metrics (Prometheus) and the admin API used by
+//	                    "tabkit -admin URL" at this address, such as 127.0.0.1:9090
+//	                    (default off; keep it on loopback)
+//	-max-sessions       most sessions the store keeps (default 100000; 0 no limit)
+//	-max-bytes          most bytes of session data, key names and values, the
+//	                    store keeps (default 1 GiB; 0 no limit; not for redis)
+//	-max-session-bytes  most bytes one session holds in the store (default 0:
+//	                    the kit's own 1 MiB cap applies)
+//	-when-full          refuse (default) or evict: a full store answers a new
+//	                    session with 503 and Retry-After while existing sessions
+//	                    keep working, or evicts the least recently seen sessions
+//	                    (bolt only)
+//
+// The quota flags apply to the bolt and redis stores; the memory store
+// has no quotas.
 //
 // Signing keys may also come from TABKIT_SIGNING_KEYS, hex keys separated
 // by commas; the file wins when both are given. Each key is at least 32
@@ -31,6 +46,12 @@
 // Sign-in regenerates the session ID; sign-out destroys the session and
 // with it every register of the browser. Carts and sales need a
 // signed-in cashier.
+//
+// The admin endpoint has no authentication and shows every session's
+// data: keep -admin-addr on loopback (the demo warns loudly when it is
+// not). It refuses unsafe requests without the X-Tabkit-Admin header and
+// requests whose Host is a DNS name other than localhost, so a web page
+// cannot drive it through a browser.
 //
 // # Caveats
 //

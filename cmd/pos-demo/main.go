@@ -33,6 +33,10 @@ func main() {
 type options struct {
 	addr, dbPath, store, keysFile, pin string
 	secure                             bool
+	// adminAddr is where the admin endpoint and /metrics listen; empty
+	// means nowhere.
+	adminAddr string
+	limits
 }
 
 func parseFlags(args []string, output io.Writer) (options, error) {
@@ -45,13 +49,18 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.BoolVar(&o.secure, "secure", false, "mark cookies Secure (serve over HTTPS)")
 	fs.StringVar(&o.keysFile, "signing-keys-file", "", "`file` of hex signing keys, one a line, newest first, 32 bytes or more each (default $TABKIT_SIGNING_KEYS, comma-separated)")
 	fs.StringVar(&o.pin, "pin", "1234", "the cashier `PIN`")
+	fs.StringVar(&o.adminAddr, "admin-addr", "", "serve /metrics and the admin API (tabkit -admin) at this `address`, such as 127.0.0.1:9090; keep it on loopback (default off)")
+	fs.Int64Var(&o.maxSessions, "max-sessions", defaultLimits.maxSessions, "most sessions the store keeps; 0 means no limit")
+	fs.Int64Var(&o.maxBytes, "max-bytes", defaultLimits.maxBytes, "most `bytes` of session data (key names and values) the store keeps; 0 means no limit")
+	fs.Int64Var(&o.maxSessionBytes, "max-session-bytes", defaultLimits.maxSessionBytes, "most `bytes` one session may hold in the store; 0 leaves it to the kit's 1 MiB")
+	fs.StringVar(&o.whenFull, "when-full", defaultLimits.whenFull, "what a full store does with a new session: refuse (503, existing sessions keep working) or evict (the least recently seen)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return o, nil
+	return o, o.limits.check()
 }
 
 // run serves until ctx ends or a SIGINT/SIGTERM arrives, then lets
@@ -70,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	st, storeName, err := openStore(o.store, o.dbPath)
+	st, storeName, err := openStore(o.store, o.dbPath, o.limits)
 	if err != nil {
 		return err
 	}
@@ -79,7 +88,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			err = fmt.Errorf("closing the store: %w", cerr)
 		}
 	}()
-	e, err := newServer(serverConfig{Store: st, Catalog: catalog, PIN: o.pin, SigningKeys: keys, Secure: o.secure, Logger: log})
+	cfg := serverConfig{Store: st, Catalog: catalog, PIN: o.pin, SigningKeys: keys, Secure: o.secure, Logger: log}
+	if o.adminAddr != "" {
+		reg, metrics, err := newMetrics(st)
+		if err != nil {
+			return err
+		}
+		cfg.Observe = metrics.Observe
+		shutdownAdmin, err := startAdmin(o.adminAddr, adminHandler(st, reg), log)
+		if err != nil {
+			return fmt.Errorf("-admin-addr: %w", err)
+		}
+		// Deferred after closeStore, so it runs first: no admin request
+		// finds the store closed.
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			_ = shutdownAdmin(ctx)
+		}()
+	}
+	e, err := newServer(cfg)
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func TestOpenStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			st, name, err := openStore(tt.spec, filepath.Join(dir, "default.db"))
+			st, name, err := openStore(tt.spec, filepath.Join(dir, "default.db"), defaultLimits)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
@@ -166,7 +166,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := options{addr: "127.0.0.1:0", dbPath: "tabkit.db", store: "memory", pin: "9999", secure: true}
+	want := options{addr: "127.0.0.1:0", dbPath: "tabkit.db", store: "memory", pin: "9999", secure: true, limits: defaultLimits}
 	if o != want {
 		t.Errorf("got %+v, want %+v", o, want)
 	}

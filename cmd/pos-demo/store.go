@@ -11,19 +11,52 @@ import (
 	"github.com/tabkit/tabkit/store/redisstore"
 )
 
+// limits are the store's quotas, from -max-sessions, -max-bytes,
+// -max-session-bytes and -when-full.
+type limits struct {
+	maxSessions, maxBytes, maxSessionBytes int64
+	whenFull                               string
+}
+
+// defaultLimits bound what a flood of new visitors can make the demo
+// store, while leaving room for far more registers than a shop has. A
+// full store refuses new sessions rather than evicting old ones, so no
+// cashier loses a cart to a flood.
+var defaultLimits = limits{
+	maxSessions: 100_000,
+	maxBytes:    1 << 30,
+	whenFull:    "refuse",
+}
+
+func (l limits) check() error {
+	switch {
+	case l.maxSessions < 0, l.maxBytes < 0, l.maxSessionBytes < 0:
+		return fmt.Errorf("-max-sessions, -max-bytes and -max-session-bytes cannot be negative")
+	case l.whenFull != "refuse" && l.whenFull != "evict":
+		return fmt.Errorf("-when-full %q: want refuse or evict", l.whenFull)
+	}
+	return nil
+}
+
 // openStore opens the store -store names: "bolt" (the file -db names),
-// "bolt:PATH", "memory", or a redis:// or rediss:// URL. It also returns
-// a description for the log that never includes a password.
-func openStore(spec, dbPath string) (store.Store, string, error) {
+// "bolt:PATH", "memory", or a redis:// or rediss:// URL, with the quotas
+// the backend supports (the memory store has none). It also returns a
+// description for the log that never includes a password.
+func openStore(spec, dbPath string, lim limits) (store.Store, string, error) {
 	switch {
 	case spec == "" || spec == "bolt":
-		return openBolt(dbPath)
+		return openBolt(dbPath, lim)
 	case strings.HasPrefix(spec, "bolt:"):
-		return openBolt(strings.TrimPrefix(spec, "bolt:"))
+		return openBolt(strings.TrimPrefix(spec, "bolt:"), lim)
 	case spec == "memory":
 		return store.NewMemory(), "memory (lost on exit)", nil
 	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
-		st, err := redisstore.Open(spec, nil)
+		if lim.whenFull == "evict" {
+			return nil, "", fmt.Errorf("-when-full evict: the redis store can only refuse")
+		}
+		// Redis bounds its memory itself (maxmemory); the store's quotas
+		// are on sessions.
+		st, err := redisstore.Open(spec, &redisstore.Options{MaxSessions: lim.maxSessions, MaxSessionBytes: lim.maxSessionBytes})
 		if err != nil {
 			return nil, "", err
 		}
@@ -32,11 +65,16 @@ func openStore(spec, dbPath string) (store.Store, string, error) {
 	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory or redis://host:port/db", spec)
 }
 
-func openBolt(path string) (store.Store, string, error) {
+func openBolt(path string, lim limits) (store.Store, string, error) {
 	if path == "" {
 		return nil, "", fmt.Errorf("-store bolt needs a file path")
 	}
-	st, err := boltstore.Open(path, nil)
+	opts := boltstore.DefaultOptions
+	opts.MaxSessions, opts.MaxBytes, opts.MaxSessionBytes = lim.maxSessions, lim.maxBytes, lim.maxSessionBytes
+	if lim.whenFull == "evict" {
+		opts.WhenFull = boltstore.EvictLRU
+	}
+	st, err := boltstore.Open(path, &opts)
 	if err != nil {
 		return nil, "", err
 	}
