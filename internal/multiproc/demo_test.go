@@ -157,8 +157,9 @@ type demo struct {
 	exited chan struct{}
 }
 
-// listenURL matches the log line in which the demo says where it listens.
-var listenURL = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)/`)
+// listenURL matches the log line in which the demo says where it serves
+// the app, and not other listeners it may log (an admin endpoint).
+var listenURL = regexp.MustCompile(`msg=listening .*\burl=(http://127\.0\.0\.1:\d+)/`)
 
 // startDemo starts a demo process on a free loopback port with the given
 // store and signing keys, waits until it answers, and stops it when t
