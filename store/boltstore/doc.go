@@ -60,8 +60,9 @@
 // store/redisstore to share sessions between processes.
 //
 // The file does not shrink when sessions are removed: bbolt reuses the
-// freed pages, and giving space back to the file system is a separate,
-// offline compaction (bbolt's compact command, or bbolt.Compact).
+// freed pages. Store.Compact gives the space back to the file system by
+// rewriting the file (calls wait while it runs); the tabkit command's
+// compact does it on a stopped file or through a running application.
 //
 // Quotas count live data — key names and values, as in store.Meta.Bytes —
 // not the size of the file, which also holds meta, indexes and free pages.

@@ -53,6 +53,13 @@ type Options struct {
 	// WhenFull says what a commit does when it would exceed MaxSessions
 	// or MaxBytes. Default Refuse. The zero value is Refuse.
 	WhenFull FullPolicy
+
+	// Observe, when set, is called with the store's events for metrics:
+	// the size and time of each group-commit round, and what each sweep
+	// removed. It runs on the committing or sweeping goroutine, so it
+	// must be quick, and safe for concurrent use; it must not call the
+	// store. Default none.
+	Observe func(Event)
 }
 
 // FullPolicy is what a Store does when a commit would exceed a quota.

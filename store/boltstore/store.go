@@ -257,6 +257,7 @@ func (s *Store) runBatch(batch []*op) {
 	if s.hooks.beforeRound != nil {
 		s.hooks.beforeRound(batch)
 	}
+	began := time.Now()
 	pending := batch
 	for len(pending) > 0 {
 		type result struct {
@@ -310,6 +311,7 @@ func (s *Store) runBatch(batch []*op) {
 			}
 			o.finish(results[i].meta, results[i].err)
 		}
+		s.observe(Event{Kind: EventRound, Ops: len(pending), Duration: time.Since(began), Err: err})
 		return
 	}
 }
@@ -472,6 +474,11 @@ func (s *Store) Close() error {
 }
 
 // Path returns the database file's path.
-func (s *Store) Path() string { return s.db.Path() }
+func (s *Store) Path() string {
+	// Compact swaps s.db while it holds closeMu.
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	return s.db.Path()
+}
 
 func be64(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }

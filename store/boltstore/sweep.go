@@ -24,8 +24,11 @@ func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
 	return s.sweep(ctx, s.opts.Now.Now())
 }
 
-func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, error) {
-	var total store.SweepResult
+func (s *Store) sweep(ctx context.Context, now time.Time) (total store.SweepResult, err error) {
+	began := time.Now()
+	defer func() {
+		s.observe(Event{Kind: EventSweep, Sessions: total.Sessions, Bytes: total.Bytes, Duration: time.Since(began), Err: err})
+	}()
 	// A write transaction costs an fsync even when it changes nothing, so
 	// a sweep with nothing due stays read-only.
 	if due, err := s.anyDue(now); err != nil || !due {
