@@ -3,10 +3,11 @@
 // optional: kit does not import it, so an application without Prometheus
 // does not link it.
 //
-//	c, err := kitmetrics.New(prometheus.DefaultRegisterer, kitmetrics.Config{Store: st})
-//	if err != nil { ... }
+//	c, err := kitmetrics.New(prometheus.DefaultRegisterer, kitmetrics.Config{})
+//	st, err := boltstore.Open("tabkit.db", &boltstore.Options{Observe: c.ObserveBolt})
+//	err = c.RegisterStore(st)                                  // gauges read at scrape
 //	m, err := kit.New(kit.Config{Store: st, Observe: c.Observe})
-//	http.Handle("/metrics", promhttp.Handler())
+//	http.Handle("/metrics", promhttp.Handler())                // on an operators' address
 //
 // Metrics, all prefixed tabkit_:
 //
@@ -20,6 +21,9 @@
 //	store_sessions, store_bytes, store_expired_sessions, store_file_bytes
 //	                                        gauges read from the store (store.Statser) at scrape
 //	store_tabs                              open tabs, with Config.CountTabs
+//	store_commit_batch_size                 histogram of commits per bbolt write transaction
+//	store_sweeps_total{result}              sweeps of expired sessions (bbolt)
+//	store_swept_sessions_total, store_swept_bytes_total  what the sweeps removed (bbolt)
 //
 // # Security
 //
@@ -29,7 +33,9 @@
 //
 // # Caveats
 //
-// The store gauges cost one Stats call per scrape (cheap for bbolt and
+// The batch-size and sweep metrics need a bbolt store opened with
+// ObserveBolt; other stores leave them at zero. The store gauges cost one
+// Stats call per scrape (cheap for bbolt and
 // Redis), and store_tabs walks every session. bad_cookies_total counts
 // every rejected cookie, of which signature failures are one kind: a
 // browser with a cookie from before a key rotation counts too.

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tabkit/tabkit/kit"
 	"github.com/tabkit/tabkit/store"
+	"github.com/tabkit/tabkit/store/boltstore"
 )
 
 // namespace starts every metric's name.
@@ -42,12 +43,20 @@ type Collector struct {
 	unknownTabs     prometheus.Counter
 	refusals        *prometheus.CounterVec
 	tabsEvicted     prometheus.Counter
-	store           *storeMetrics
+	batchSize       prometheus.Histogram
+	sweeps          *prometheus.CounterVec
+	sweptSessions   prometheus.Counter
+	sweptBytes      prometheus.Counter
+
+	reg prometheus.Registerer
+	cfg Config
 }
 
 // New registers the metrics with reg and returns the Collector that
 // feeds them. Pass its Observe as kit.Config.Observe, and, for a bbolt
-// store, its ObserveBolt as boltstore.Options.Observe.
+// store, its ObserveBolt as boltstore.Options.Observe (then give the
+// store to RegisterStore rather than Config.Store, as the store is
+// opened after the Collector).
 func New(reg prometheus.Registerer, cfg Config) (*Collector, error) {
 	if reg == nil {
 		return nil, errors.New("kitmetrics: nil Registerer")
@@ -85,7 +94,25 @@ func New(reg prometheus.Registerer, cfg Config) (*Collector, error) {
 			Namespace: namespace, Name: "tabs_evicted_total",
 			Help: "Tabs closed to make room for new ones.",
 		}),
-		store: newStoreMetrics(cfg),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "store_commit_batch_size",
+			Help:    "Commits and deletes sharing one write transaction and fsync (bbolt group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 9), // 1 to 256, the most a round takes
+		}),
+		sweeps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_sweeps_total",
+			Help: "Sweeps of expired sessions, by result (ok or error).",
+		}, []string{"result"}),
+		sweptSessions: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_swept_sessions_total",
+			Help: "Expired sessions removed by sweeps.",
+		}),
+		sweptBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "store_swept_bytes_total",
+			Help: "Bytes of session data removed by sweeps.",
+		}),
+		reg: reg,
+		cfg: cfg,
 	}
 	// Both labels of each vector exist from the start, so a rate over
 	// them works before the first error.
@@ -93,15 +120,48 @@ func New(reg prometheus.Registerer, cfg Config) (*Collector, error) {
 	c.commits.WithLabelValues("error")
 	c.refusals.WithLabelValues("full")
 	c.refusals.WithLabelValues("unavailable")
-	collectors := []prometheus.Collector{c.commits, c.commitSeconds, c.sessionsCreated, c.badCookies,
-		c.unknownTabs, c.refusals, c.tabsEvicted}
-	collectors = append(collectors, c.store.collectors()...)
-	for _, m := range collectors {
+	c.sweeps.WithLabelValues("ok")
+	c.sweeps.WithLabelValues("error")
+	for _, m := range []prometheus.Collector{c.commits, c.commitSeconds, c.sessionsCreated, c.badCookies,
+		c.unknownTabs, c.refusals, c.tabsEvicted, c.batchSize, c.sweeps, c.sweptSessions, c.sweptBytes} {
 		if err := reg.Register(m); err != nil {
 			return nil, fmt.Errorf("kitmetrics: %w", err)
 		}
 	}
+	if cfg.Store != nil {
+		if err := c.RegisterStore(cfg.Store); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// RegisterStore adds the gauges read from st at scrape time (see
+// Config.Store), for a store opened after the Collector. Call it once.
+func (c *Collector) RegisterStore(st store.Store) error {
+	cfg := c.cfg
+	cfg.Store = st
+	if err := c.reg.Register(newStoreMetrics(cfg)); err != nil {
+		return fmt.Errorf("kitmetrics: %w", err)
+	}
+	return nil
+}
+
+// ObserveBolt counts a bbolt store's event; it is a
+// boltstore.Options.Observe.
+func (c *Collector) ObserveBolt(e boltstore.Event) {
+	switch e.Kind {
+	case boltstore.EventRound:
+		c.batchSize.Observe(float64(e.Ops))
+	case boltstore.EventSweep:
+		result := "ok"
+		if e.Err != nil {
+			result = "error"
+		}
+		c.sweeps.WithLabelValues(result).Inc()
+		c.sweptSessions.Add(float64(e.Sessions))
+		c.sweptBytes.Add(float64(e.Bytes))
+	}
 }
 
 // Observe counts a kit event; it is a kit.Config.Observe.
@@ -149,13 +209,6 @@ func newStoreMetrics(cfg Config) *storeMetrics {
 		file:     desc("file_bytes", "Size of the store's file on disk."),
 		tabs:     desc("tabs", "Open tabs of live sessions."),
 	}
-}
-
-func (s *storeMetrics) collectors() []prometheus.Collector {
-	if s.cfg.Store == nil {
-		return nil
-	}
-	return []prometheus.Collector{s}
 }
 
 // Describe implements prometheus.Collector.

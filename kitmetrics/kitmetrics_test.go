@@ -1,6 +1,7 @@
 package kitmetrics
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 // app is an Echo app wired to kit, a bbolt store that holds one session
 // at most, and a Collector on its own registry.
 type app struct {
+	st  *boltstore.Store
 	e   *echo.Echo
 	reg *prometheus.Registry
 	c   *Collector
@@ -27,14 +29,18 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	st, err := boltstore.Open(filepath.Join(t.TempDir(), "tabkit.db"), &boltstore.Options{SweepInterval: -1, MaxSessions: 1})
+	reg := prometheus.NewRegistry()
+	c, err := New(reg, Config{CountTabs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := boltstore.Open(filepath.Join(t.TempDir(), "tabkit.db"),
+		&boltstore.Options{SweepInterval: -1, MaxSessions: 1, Observe: c.ObserveBolt})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	reg := prometheus.NewRegistry()
-	c, err := New(reg, Config{Store: st, CountTabs: true})
-	if err != nil {
+	if err := c.RegisterStore(st); err != nil {
 		t.Fatal(err)
 	}
 	m, err := kit.New(kit.Config{
@@ -63,7 +69,7 @@ func newApp(t *testing.T) *app {
 		}
 		return c.String(http.StatusOK, "read\n")
 	}))
-	return &app{e: e, reg: reg, c: c}
+	return &app{st: st, e: e, reg: reg, c: c}
 }
 
 func (a *app) request(method, path string, cookie *http.Cookie) *httptest.ResponseRecorder {
@@ -126,6 +132,10 @@ func TestMetricsThroughKit(t *testing.T) {
 		}
 	}
 
+	if _, err := a.st.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
 	// The scrape, as Prometheus sees it.
 	srv := httptest.NewServer(promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
 	defer srv.Close()
@@ -144,6 +154,9 @@ func TestMetricsThroughKit(t *testing.T) {
 		`tabkit_store_sessions 1`,
 		`tabkit_store_expired_sessions 0`,
 		`tabkit_store_tabs 1`,
+		`tabkit_store_commit_batch_size_sum 3`,
+		`tabkit_store_sweeps_total{result="ok"} 1`,
+		`tabkit_store_swept_sessions_total 0`,
 	} {
 		if !strings.Contains(string(body), line+"\n") {
 			t.Errorf("scrape lacks %q", line)

@@ -123,8 +123,11 @@ func TestAdminEndpoint(t *testing.T) {
 	if page := b.get("/0/"); page.status != http.StatusSeeOther && !strings.Contains(page.body, "PIN") {
 		t.Errorf("after Delete the browser is still signed in: %d", page.status)
 	}
-	if metrics := httpGet(t, adminBase+"/metrics"); !strings.Contains(metrics, `tabkit_commits_total{result="ok"}`) {
-		t.Error("/metrics lacks tabkit_commits_total")
+	metrics := httpGet(t, adminBase+"/metrics")
+	for _, name := range []string{`tabkit_commits_total{result="ok"}`, "tabkit_store_commit_batch_size_count", "tabkit_store_tabs", "go_goroutines"} {
+		if !strings.Contains(metrics, name+" ") {
+			t.Errorf("/metrics lacks %s", name)
+		}
 	}
 }
 

@@ -17,12 +17,13 @@ import (
 )
 
 // newMetrics makes the registry /metrics serves: tabkit's metrics plus
-// the Go runtime's and the process's.
-func newMetrics(st store.Store) (*prometheus.Registry, *kitmetrics.Collector, error) {
+// the Go runtime's and the process's. The store's gauges are added once
+// it is open (Collector.RegisterStore).
+func newMetrics() (*prometheus.Registry, *kitmetrics.Collector, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// A demo store is small enough to count its tabs at every scrape.
-	c, err := kitmetrics.New(reg, kitmetrics.Config{Store: st, CountTabs: true})
+	c, err := kitmetrics.New(reg, kitmetrics.Config{CountTabs: true})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -13,6 +13,10 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/tabkit/tabkit/kitmetrics"
+	"github.com/tabkit/tabkit/store/boltstore"
 )
 
 // shutdownGrace is how long in-flight requests get to finish after
@@ -79,7 +83,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	st, storeName, err := openStore(o.store, o.dbPath, o.limits)
+	// The metrics exist before the store, which reports to them.
+	var reg *prometheus.Registry
+	var metrics *kitmetrics.Collector
+	var observeStore func(boltstore.Event)
+	if o.adminAddr != "" {
+		if reg, metrics, err = newMetrics(); err != nil {
+			return err
+		}
+		observeStore = metrics.ObserveBolt
+	}
+	st, storeName, err := openStore(o.store, o.dbPath, o.limits, observeStore)
 	if err != nil {
 		return err
 	}
@@ -90,8 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	cfg := serverConfig{Store: st, Catalog: catalog, PIN: o.pin, SigningKeys: keys, Secure: o.secure, Logger: log}
 	if o.adminAddr != "" {
-		reg, metrics, err := newMetrics(st)
-		if err != nil {
+		if err := metrics.RegisterStore(st); err != nil {
 			return err
 		}
 		cfg.Observe = metrics.Observe

@@ -143,7 +143,7 @@ func TestOpenStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			st, name, err := openStore(tt.spec, filepath.Join(dir, "default.db"), defaultLimits)
+			st, name, err := openStore(tt.spec, filepath.Join(dir, "default.db"), defaultLimits, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)

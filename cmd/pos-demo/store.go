@@ -40,14 +40,15 @@ func (l limits) check() error {
 
 // openStore opens the store -store names: "bolt" (the file -db names),
 // "bolt:PATH", "memory", or a redis:// or rediss:// URL, with the quotas
-// the backend supports (the memory store has none). It also returns a
+// the backend supports (the memory store has none). A bbolt store reports
+// its events to observe when it is not nil. It also returns a
 // description for the log that never includes a password.
-func openStore(spec, dbPath string, lim limits) (store.Store, string, error) {
+func openStore(spec, dbPath string, lim limits, observe func(boltstore.Event)) (store.Store, string, error) {
 	switch {
 	case spec == "" || spec == "bolt":
-		return openBolt(dbPath, lim)
+		return openBolt(dbPath, lim, observe)
 	case strings.HasPrefix(spec, "bolt:"):
-		return openBolt(strings.TrimPrefix(spec, "bolt:"), lim)
+		return openBolt(strings.TrimPrefix(spec, "bolt:"), lim, observe)
 	case spec == "memory":
 		return store.NewMemory(), "memory (lost on exit)", nil
 	case strings.HasPrefix(spec, "redis://"), strings.HasPrefix(spec, "rediss://"):
@@ -65,12 +66,13 @@ func openStore(spec, dbPath string, lim limits) (store.Store, string, error) {
 	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory or redis://host:port/db", spec)
 }
 
-func openBolt(path string, lim limits) (store.Store, string, error) {
+func openBolt(path string, lim limits, observe func(boltstore.Event)) (store.Store, string, error) {
 	if path == "" {
 		return nil, "", fmt.Errorf("-store bolt needs a file path")
 	}
 	opts := boltstore.DefaultOptions
 	opts.MaxSessions, opts.MaxBytes, opts.MaxSessionBytes = lim.maxSessions, lim.maxBytes, lim.maxSessionBytes
+	opts.Observe = observe
 	if lim.whenFull == "evict" {
 		opts.WhenFull = boltstore.EvictLRU
 	}
