@@ -32,6 +32,10 @@ const compactTxSize = 64 << 20
 // for a second copy of the live data), synced, and renamed over it, so a
 // crash leaves either file whole. The store then reopens it; should that
 // fail, the store is closed and every call returns store.ErrClosed.
+//
+// Like Close, Compact waits for List to return; a List callback that
+// calls the store meanwhile would wait for Compact, so do not compact
+// while such a List runs.
 func (s *Store) Compact(ctx context.Context) (CompactResult, error) {
 	if err := ctx.Err(); err != nil {
 		return CompactResult{}, err
