@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/tabkit/tabkit/admin"
 	"github.com/tabkit/tabkit/store"
 	"github.com/tabkit/tabkit/store/boltstore"
+	"github.com/tabkit/tabkit/store/redisstore"
 )
 
 // The fixture's sessions. Alice's and Bob's IDs share no 8-character
@@ -331,9 +333,33 @@ func TestRedis(t *testing.T) {
 	if url == "" {
 		t.Skip("TABKIT_REDIS_URL is not set; scripts/redis-test-server.sh starts a server for it")
 	}
-	r := runCLI(t, "-store", url, "-json", "stats")
-	var st admin.Stats
-	decode(t, r, &st)
+	st, err := redisstore.Open(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// A random ID, so runs sharing the server do not meet.
+	id := fmt.Sprintf("cli-test-%d-0123456789abcdef", time.Now().UnixNano())
+	ctx := context.Background()
+	d := store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour), Set: map[store.Key][]byte{store.SessionKey("who"): []byte(`"redis"`)}}
+	if _, err := st.Commit(ctx, id, d); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Delete(ctx, id)
+	var stats admin.Stats
+	decode(t, runCLI(t, "-store", url, "-json", "stats"), &stats)
+	if stats.Sessions < 1 {
+		t.Errorf("stats: %+v", stats)
+	}
+	if r := runCLI(t, "-store", url, "show", id[:20]); r.code != exitOK || !strings.Contains(r.stdout, `"redis"`) {
+		t.Errorf("show on Redis: exit %d, %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, "-store", url, "delete", id); r.code != exitOK {
+		t.Errorf("delete on Redis: exit %d, %s", r.code, r.stderr)
+	}
+	if _, found, _ := st.Load(ctx, id); found {
+		t.Error("delete on Redis left the session")
+	}
 	if r := runCLI(t, "-store", url, "compact"); r.code != exitFailed || !strings.Contains(r.stderr, "Redis") {
 		t.Errorf("compact on Redis: exit %d, %q", r.code, r.stderr)
 	}
