@@ -5,14 +5,13 @@ import (
 	"math/bits"
 )
 
-// fastTag scans the tag whose '<' is at b[s] when it has the shape almost
-// every tag has: a name, then attributes separated by white space, each a
-// name optionally followed by '=' and a quoted or unquoted value, then '>'
-// or "/>", all within b. In that shape the tokenizer's reading
-// is the obvious one, and this straight-line loop finds it without the
-// general scanner's bookkeeping. Anything else (a buffer that ends
-// mid-tag, white space around '=', a stray '/') makes it give up and
-// return false, and scanTag reads the tag from the start.
+// fastTag scans the tag whose '<' is at b[s] when all of it is within b,
+// which is nearly always. It reads the tag exactly as scanTag does, but in
+// one go: with no need to stop and resume, it keeps its position in
+// registers instead of in w.tag, and it does no more per attribute than
+// find where the name and the value end and, only for a name that might be
+// a candidate, look it up. When b ends before the tag does, it returns
+// false and scanTag reads the tag from the start.
 func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 	// Only the tag's own bytes matter from here on, and a tag longer than
 	// MaxTagBytes is left to scanTag.
@@ -27,7 +26,7 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 	for i < len(b) && byteClass[b[i]]&classNameEnd == 0 {
 		i++
 	}
-	if i == len(b) {
+	if i >= len(b) {
 		return 0, false
 	}
 	if end {
@@ -42,123 +41,129 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 			w.rawName, w.tag.meta = "", false
 		}
 	}
+	attrs := &w.r.attrs
 	for {
-		// The dominant shape, ` name="value"` with a name of fewer than
-		// sixteen bytes, is recognised a word at a time.
-		if i+18 <= len(b) && b[i] == ' ' {
-			// A byte below '!' (white space, controls), '/' or '>' before
-			// the '=' would end the name early, and a name cannot start
-			// with '='.
-			x := binary.LittleEndian.Uint64(b[i+1:])
-			equals := zeroBytes(x ^ ones*'=')
-			first := equals & -equals
-			others := (x-ones*'!')&^x&highs | zeroBytes(x^ones*'/') | zeroBytes(x^ones*'>')
-			n := 0
-			if first > 0x80 && others&(first-1) == 0 {
-				n = bits.TrailingZeros64(first) >> 3
-			} else if first == 0 && others == 0 {
-				n = longKeyBeforeEquals(b, i+9)
+		i = skipPlainAttrs(b, i, attrs)
+		// Between attributes the tokenizer skips white space and '/'; a
+		// "/>" ends the tag like '>'.
+		for {
+			if i >= len(b) {
+				goto giveUp
 			}
-			keyStart, keyEnd := i+1, i+1+n
-			if q := b[keyEnd+1]; n > 0 && (q == '"' || q == '\'') {
-				attr := -1
-				if !end && w.r.attrs.mayHave(b[keyStart:keyEnd]) {
-					if n <= 8 {
-						attr = w.r.attrs.lookupWord(x, n)
-					} else {
-						attr = w.r.attrs.lookup(b[keyStart:keyEnd])
-					}
-				}
-				valStart := keyEnd + 2
-				k := valStart
-				if found := zeroBytes(binary.LittleEndian.Uint64(b[valStart:]) ^ ones*uint64(q)); found != 0 {
-					k += bits.TrailingZeros64(found) >> 3
-				} else if k = indexByteFrom(b, valStart+8, q); k < 0 {
-					goto giveUp
-				}
-				w.attrDone(attr, valStart-s, k-s, q)
-				i = k + 1
-				continue
+			if byteClass[b[i]]&classGap == 0 {
+				break
 			}
+			i++
 		}
-		if i+1 < len(b) && b[i] == ' ' && byteClass[b[i+1]]&classSpace == 0 {
-			i++ // the usual single space
-		} else {
-			for i < len(b) && byteClass[b[i]]&classSpace != 0 {
-				i++
-			}
-		}
-		if i+1 >= len(b) {
-			break
-		}
-		switch b[i] {
-		case '>':
+		if b[i] == '>' {
 			if end || len(w.buf.attrs) == 0 && w.rawName == "" {
 				// Nothing to rewrite, and text follows.
 				return i + 1, true
 			}
 			return w.startTagDone(b, s, i+1), true
-		case '/':
-			if b[i+1] != '>' {
-				goto giveUp
-			}
-			if end {
-				return i + 2, true
-			}
-			return w.startTagDone(b, s, i+2), true
-		case '=':
-			goto giveUp
 		}
+
+		// The name. Its first byte is never its end, not even an '='.
 		keyStart := i
+		i++
 		for i < len(b) && byteClass[b[i]]&classKeyEnd == 0 {
 			i++
 		}
-		if i+1 >= len(b) {
-			break
+		if i >= len(b) {
+			goto giveUp
 		}
 		attr := -1
-		if !end && w.r.attrs.mayHave(b[keyStart:i]) {
-			attr = w.r.attrs.lookup(b[keyStart:i])
-		}
-		switch c := b[i]; {
-		case c == '=':
-		case c == '>' || c == '/':
-			w.attrDone(attr, i-s, i-s, 0)
-			continue
-		default:
-			// White space after the name: a name without a value, unless
-			// an '=' follows.
-			j := i + 1
-			for j < len(b) && byteClass[b[j]]&classSpace != 0 {
-				j++
+		if !end && attrs.mayHave(b[keyStart:i]) {
+			if n := i - keyStart; n <= 8 && keyStart+8 <= len(b) {
+				attr = attrs.lookupWord(binary.LittleEndian.Uint64(b[keyStart:]), n)
+			} else {
+				attr = attrs.lookup(b[keyStart:i])
 			}
-			if j == len(b) || b[j] == '=' {
+		}
+
+		// Most names are followed by '=' and a quoted value.
+		if b[i] == '=' && i+1 < len(b) {
+			if q := b[i+1]; q == '"' || q == '\'' {
+				valStart := i + 2
+				k := -1
+				if valStart+8 <= len(b) {
+					if found := zeroBytes(binary.LittleEndian.Uint64(b[valStart:]) ^ ones*uint64(q)); found != 0 {
+						k = valStart + bits.TrailingZeros64(found)>>3
+					} else {
+						k = indexByteFrom(b, valStart+8, q)
+					}
+				} else {
+					k = indexByteFrom(b, valStart, q)
+				}
+				if k < 0 {
+					goto giveUp
+				}
+				if attr >= 0 {
+					w.attrDone(attr, valStart-s, k-s, q)
+				}
+				i = k + 1
+				continue
+			}
+		}
+
+		// After the name: white space, then '=' or the end of a name
+		// without a value.
+		for byteClass[b[i]]&classSpace != 0 {
+			if i++; i >= len(b) {
 				goto giveUp
 			}
-			w.attrDone(attr, i-s, i-s, 0)
-			i = j
+		}
+		switch b[i] {
+		case '/':
+			i++
+			if attr >= 0 {
+				w.attrDone(attr, i-s, i-s, 0)
+			}
+			continue
+		case '=':
+		default:
+			if attr >= 0 {
+				w.attrDone(attr, i-s, i-s, 0)
+			}
 			continue
 		}
+
+		// After '=': white space, then the value.
 		i++
-		switch c := b[i]; {
-		case c == '"' || c == '\'':
-			k := indexByteFrom(b, i+1, c)
+		for {
+			if i >= len(b) {
+				goto giveUp
+			}
+			if byteClass[b[i]]&classSpace == 0 {
+				break
+			}
+			i++
+		}
+		switch q := b[i]; q {
+		case '>':
+			if attr >= 0 {
+				w.attrDone(attr, i-s, i-s, 0)
+			}
+		case '"', '\'':
+			k := indexByteFrom(b, i+1, q)
 			if k < 0 {
 				goto giveUp
 			}
-			w.attrDone(attr, i+1-s, k-s, c)
+			if attr >= 0 {
+				w.attrDone(attr, i+1-s, k-s, q)
+			}
 			i = k + 1
-		case byteClass[c]&classValueEnd != 0:
-			goto giveUp
 		default:
 			valStart := i
 			for i < len(b) && byteClass[b[i]]&classValueEnd == 0 {
 				i++
 			}
-			if i == len(b) {
+			if i >= len(b) {
 				goto giveUp
 			}
-			w.attrDone(attr, valStart-s, i-s, 0)
+			if attr >= 0 {
+				w.attrDone(attr, valStart-s, i-s, 0)
+			}
 		}
 	}
 giveUp:
@@ -177,19 +182,44 @@ var specialNames = func() (t [256]uint64) {
 	return t
 }()
 
-// longKeyBeforeEquals returns 8+n when b[j:] starts with n < 8 bytes of
-// an attribute name and '=', with eight bytes after the '=' in b, the
-// second word of a name that the caller found to be longer than seven
-// bytes; otherwise it returns 0.
-func longKeyBeforeEquals(b []byte, j int) int {
-	if j+17 > len(b) {
-		return 0
+// skipPlainAttrs skips the attributes from b[i] on that have the shape
+// most attributes have, ` name="value"` or ` name='value'` with a name of
+// one to seven bytes, and whose names cannot be in t. It returns the index
+// of the first attribute it does not skip, or of whatever else comes
+// first. The loop makes no calls, so its state stays in registers: most
+// attributes of a page cost a few dozen instructions.
+func skipPlainAttrs(b []byte, i int, t *attrTable) int {
+	// A name of at most seven bytes, '=', a quote and a word of the value
+	// fit in the eighteen bytes checked here.
+	for i >= 0 && i+18 <= len(b) && b[i] == ' ' {
+		x := binary.LittleEndian.Uint64(b[i+1 : i+9])
+		// The name must end at the first '=', with no byte below '!'
+		// (white space, controls), '/' or '>' before it, and cannot start
+		// with '='.
+		equals := zeroBytes(x ^ ones*'=')
+		first := equals & -equals
+		others := (x-ones*'!')&^x&highs | zeroBytes(x^ones*'/') | zeroBytes(x^ones*'>')
+		if first <= 0x80 || others&(first-1) != 0 {
+			break
+		}
+		n := uint(bits.TrailingZeros64(first)) >> 3
+		if t.first[byte(x)]&t.last[byte(x>>((n-1)*8&63))]&(1<<n) != 0 {
+			break // maybe a candidate
+		}
+		q := b[i+2+int(n)]
+		if q != '"' && q != '\'' {
+			break
+		}
+		v := i + 3 + int(n)
+		pattern := ones * uint64(q)
+		found := zeroBytes(binary.LittleEndian.Uint64(b[v:v+8]) ^ pattern)
+		for found == 0 {
+			if v += 8; v+8 > len(b) {
+				return i
+			}
+			found = zeroBytes(binary.LittleEndian.Uint64(b[v:v+8]) ^ pattern)
+		}
+		i = v + bits.TrailingZeros64(found)>>3 + 1
 	}
-	x := binary.LittleEndian.Uint64(b[j:])
-	equals := zeroBytes(x ^ ones*'=')
-	others := (x-ones*'!')&^x&highs | zeroBytes(x^ones*'/') | zeroBytes(x^ones*'>')
-	if first := equals & -equals; first != 0 && others&(first-1) == 0 {
-		return 8 + bits.TrailingZeros64(first)>>3
-	}
-	return 0
+	return i
 }

@@ -71,13 +71,14 @@ const (
 	classNameEnd              // ends a tag name: space, '/' or '>'
 	classKeyEnd               // ends an attribute name: space, '/', '>' or '='
 	classValueEnd             // ends an unquoted value: space or '>'
+	classGap                  // skipped between attributes: space or '/'
 )
 
 var byteClass = func() (t [256]uint8) {
 	for _, c := range []byte(" \t\n\f\r") {
-		t[c] = classSpace | classNameEnd | classKeyEnd | classValueEnd
+		t[c] = classSpace | classNameEnd | classKeyEnd | classValueEnd | classGap
 	}
-	t['/'] = classNameEnd | classKeyEnd
+	t['/'] = classNameEnd | classKeyEnd | classGap
 	t['>'] = classNameEnd | classKeyEnd | classValueEnd
 	t['='] = classKeyEnd
 	return t
