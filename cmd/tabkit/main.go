@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -204,7 +203,7 @@ func openFile(s *settings, stderr io.Writer) (ops, func() error, int) {
 	st, err := boltstore.Open(s.db, &boltstore.Options{Timeout: timeout, SweepInterval: -1})
 	switch {
 	case errors.Is(err, boltstore.ErrLocked):
-		fmt.Fprintf(stderr, "tabkit: %s is in use by another process (a running pos-demo?); use -admin http://127.0.0.1:PORT or stop it\n", filepath.Base(s.db))
+		fmt.Fprintf(stderr, "tabkit: %s is in use by another process (a running pos-demo?); use -admin http://127.0.0.1:PORT or stop it\n", s.db)
 		return nil, nothing, exitInUse
 	case err != nil:
 		fmt.Fprintln(stderr, "tabkit:", err)

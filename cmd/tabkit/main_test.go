@@ -224,7 +224,7 @@ func TestLockedFile(t *testing.T) {
 	if r.code != exitInUse {
 		t.Errorf("exit %d, want %d", r.code, exitInUse)
 	}
-	want := "tabkit: tabkit.db is in use by another process (a running pos-demo?); use -admin http://127.0.0.1:PORT or stop it\n"
+	want := "tabkit: " + path + " is in use by another process (a running pos-demo?); use -admin http://127.0.0.1:PORT or stop it\n"
 	if r.stderr != want {
 		t.Errorf("stderr %q, want %q", r.stderr, want)
 	}
