@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var s settings
 	fs := flag.NewFlagSet("tabkit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&s.db, "db", "tabkit.db", "bbolt `file` of a stopped application")
+	fs.StringVar(&s.db, "db", "tabkit.db", "bbolt `FILE` of a stopped application")
 	fs.StringVar(&s.adminURL, "admin", "", "`URL` of a running application's admin endpoint, such as http://127.0.0.1:9090")
 	fs.StringVar(&s.storeURL, "store", "", "redis://host:port/db `URL` of a Redis store")
 	fs.BoolVar(&s.json, "json", false, "print JSON for scripts")
