@@ -58,5 +58,7 @@
 // sessions, stats, clear and ID prefixes walk every session. compact
 // needs free disk space for a second copy of the live data, and a
 // running application served through -admin pauses its requests while
-// it runs. A Redis store has nothing to compact.
+// it runs. A compaction killed midway leaves the old file as it was and
+// a FILE.compact-* file beside it, which may be deleted. A Redis store
+// has nothing to compact.
 package main
