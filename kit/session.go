@@ -229,6 +229,16 @@ func (s *Session) Tab() *Tab {
 	return &Tab{namespace: namespace{st: s.st, inTab: true, noTab: !s.st.hasTab}}
 }
 
+// Discard drops the changes this request queued and has not committed yet
+// (Set, Delete, Flash, SetLabel, in the session and every tab). What
+// Update, Regenerate and Destroy did stays done. Queue a flash before an
+// Update to have both land in one commit, and Discard it if the Update
+// fails.
+func (s *Session) Discard() {
+	s.st.clearPending()
+	s.st.labels = nil
+}
+
 // IsNew reports whether the request arrived without a live session.
 func (s *Session) IsNew() (bool, error) {
 	if err := s.st.load(); err != nil {

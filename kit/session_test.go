@@ -469,3 +469,49 @@ func TestHandlerErrorCommitsNothingQueued(t *testing.T) {
 		t.Errorf("write of a failed handler: got status %d, want 404", got)
 	}
 }
+
+func TestDiscardDropsQueuedChanges(t *testing.T) {
+	app := newTestApp(t, Config{})
+	app.e.POST("/discard", Handler(func(c *Context) error {
+		if err := c.Session().Set("kept", "yes"); err != nil {
+			return err
+		}
+		var n string
+		if err := c.Session().Update("counter", &n, func() error { n += "1"; return nil }); err != nil {
+			return err
+		}
+		if err := c.Session().Set("dropped", "yes"); err != nil {
+			return err
+		}
+		if err := c.Session().Tab().Flash("msg", "dropped too"); err != nil {
+			return err
+		}
+		c.Session().Discard()
+		return c.String(http.StatusOK, "ok")
+	}))
+	b := app.browser()
+	b.post("/0/discard", nil).mustStatus(t, http.StatusOK)
+	for key, want := range map[string]int{"kept": http.StatusOK, "counter": http.StatusOK, "dropped": http.StatusNotFound} {
+		if got := b.get("/0/get?key=" + key).status; got != want {
+			t.Errorf("%s: got status %d, want %d", key, got, want)
+		}
+	}
+	if page := b.get("/0/").body; strings.Contains(page, "dropped too") {
+		t.Errorf("a discarded flash was shown: %q", page)
+	}
+}
+
+func TestUpkeepFailureDoesNotFailReads(t *testing.T) {
+	app := newTestApp(t, Config{IdleTimeout: time.Hour})
+	b := app.browser()
+	b.post("/0/set", url.Values{"key": {"k"}, "value": {"v"}}).mustStatus(t, http.StatusOK)
+	tab := b.openTab()
+	app.clock.Advance(10 * time.Minute) // last-seen touches are due
+	app.store.failErr = fmt.Errorf("no space left on device: %w", store.ErrUnavailable)
+	app.store.failCommits.Store(100)
+	if got := b.get("/0/get?key=k").mustStatus(t, http.StatusOK).body; got != "v" {
+		t.Errorf("read while writes fail: got %q, want %q", got, "v")
+	}
+	b.get(tab + "/cart").mustStatus(t, http.StatusOK)
+	b.post("/0/set", url.Values{"key": {"k"}, "value": {"w"}}).mustStatus(t, http.StatusServiceUnavailable)
+}

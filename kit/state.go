@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -37,6 +38,10 @@ type requestState struct {
 	del     map[store.Key]bool
 	updates map[store.Key][]store.UpdateFunc
 	edits   []func(*store.Meta) error
+	// upkeep holds tab-table maintenance (last-seen touches, closing idle
+	// tabs): committed with anything else, and on its own only on a
+	// best-effort basis.
+	upkeep []func(*store.Meta) error
 	// labels remembers SetLabel calls, so the request sees its own label.
 	labels []string
 
@@ -130,7 +135,7 @@ func (st *requestState) queueUpdate(k store.Key, fn store.UpdateFunc) error {
 }
 
 func (st *requestState) clearPending() {
-	st.set, st.del, st.updates, st.edits = nil, nil, nil, nil
+	st.set, st.del, st.updates, st.edits, st.upkeep = nil, nil, nil, nil, nil
 }
 
 // put records a pending write of k, refusing what cannot fit.
@@ -228,7 +233,7 @@ func (st *requestState) delta() store.Delta {
 		}
 		d.Update[k] = st.recordUpdate(k, fns)
 	}
-	if edits := st.edits; len(edits) > 0 {
+	if edits := append(slices.Clip(st.edits), st.upkeep...); len(edits) > 0 {
 		d.EditMeta = func(m *store.Meta) error {
 			for _, edit := range edits {
 				if err := edit(m); err != nil {
@@ -352,11 +357,19 @@ func (st *requestState) finish(status int) *Error {
 		st.setCookie()
 		return nil
 	}
-	if st.hasPending() || st.touchDue() {
+	switch {
+	case st.hasPending():
 		if _, err := st.commit(nil); err != nil {
 			failure := storeFailure(err)
 			st.m.log.Error("session commit failed", "status", failure.Status, "path", st.c.Request().URL.Path, "err", err)
 			return failure
+		}
+	case st.touchDue() || len(st.upkeep) > 0:
+		// Only last-seen times and tab upkeep are due: worth writing, not
+		// worth failing a read over (a full disk must not stop reads).
+		if _, err := st.commit(nil); err != nil {
+			st.m.log.Warn("could not record session upkeep; serving the request anyway", "path", st.c.Request().URL.Path, "err", err)
+			st.clearPending()
 		}
 	}
 	st.setCookie()

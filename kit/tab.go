@@ -341,7 +341,7 @@ func (st *requestState) maintainTabs() {
 		return
 	}
 	tab, now, timeout := uint32(st.tab), st.now, st.m.cfg.TabIdleTimeout
-	st.edits = append(st.edits, func(m *store.Meta) error {
+	st.upkeep = append(st.upkeep, func(m *store.Meta) error {
 		for _, n := range stale {
 			// Checked again: another request may have used it meanwhile.
 			if info, ok := m.Tabs[n]; ok && now.Sub(info.LastSeen) > timeout {
