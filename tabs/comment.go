@@ -76,7 +76,7 @@ func (w *Writer) scanComment(buf []byte, i int) int {
 func indexDashOrGreater(b []byte) int {
 	i := 0
 	for ; i+8 <= len(b); i += 8 {
-		x := binary.LittleEndian.Uint64(b[i:])
+		x := binary.LittleEndian.Uint64(b[i : i+8])
 		if found := zeroBytes(x^ones*'-') | zeroBytes(x^ones*'>'); found != 0 {
 			return i + bits.TrailingZeros64(found)>>3
 		}

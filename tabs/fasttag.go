@@ -75,7 +75,7 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 		attr := -1
 		if !end && attrs.mayHave(b[keyStart:i]) {
 			if n := i - keyStart; n <= 8 && keyStart+8 <= len(b) {
-				attr = attrs.lookupWord(binary.LittleEndian.Uint64(b[keyStart:]), n)
+				attr = attrs.lookupWord(binary.LittleEndian.Uint64(b[keyStart:keyStart+8]), n)
 			} else {
 				attr = attrs.lookup(b[keyStart:i])
 			}
@@ -87,7 +87,7 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 				valStart := i + 2
 				k := -1
 				if valStart+8 <= len(b) {
-					if found := zeroBytes(binary.LittleEndian.Uint64(b[valStart:]) ^ ones*uint64(q)); found != 0 {
+					if found := zeroBytes(binary.LittleEndian.Uint64(b[valStart:valStart+8]) ^ ones*uint64(q)); found != 0 {
 						k = valStart + bits.TrailingZeros64(found)>>3
 					} else {
 						k = indexByteFrom(b, valStart+8, q)

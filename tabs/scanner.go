@@ -72,7 +72,7 @@ func (w *Writer) scanData(buf []byte, i int) (next int, stop bool) {
 		// the first word is looked at here, without a call.
 		j := -1
 		if i+8 <= len(buf) {
-			if found := zeroBytes(binary.LittleEndian.Uint64(buf[i:]) ^ ones*'<'); found != 0 {
+			if found := zeroBytes(binary.LittleEndian.Uint64(buf[i:i+8]) ^ ones*'<'); found != 0 {
 				j = i + bits.TrailingZeros64(found)>>3
 			}
 		}

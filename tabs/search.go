@@ -31,7 +31,7 @@ func zeroBytes(x uint64) uint64 {
 func indexByteFrom(b []byte, i int, c byte) int {
 	pattern := ones * uint64(c)
 	for n := 0; i+8 <= len(b); i += 8 {
-		if found := zeroBytes(binary.LittleEndian.Uint64(b[i:]) ^ pattern); found != 0 {
+		if found := zeroBytes(binary.LittleEndian.Uint64(b[i:i+8]) ^ pattern); found != 0 {
 			return i + bits.TrailingZeros64(found)>>3
 		}
 		if n++; n == 4 {
@@ -56,7 +56,7 @@ func needsDecoding(raw []byte) int {
 	const amps, crs = ones * '&', ones * '\r'
 	i := 0
 	for ; i+8 <= len(raw); i += 8 {
-		x := binary.LittleEndian.Uint64(raw[i:])
+		x := binary.LittleEndian.Uint64(raw[i : i+8])
 		// A false hit in one term lies above a true hit in the same term,
 		// so the lowest bit of the union is still exact.
 		if found := zeroBytes(x^amps) | zeroBytes(x^crs) | zeroBytes(x); found != 0 {

@@ -50,7 +50,7 @@ func appendSrcsetURLs(dst []span, v []byte) []span {
 // below '!', where all white space lies, then checks the byte it found.
 func indexHTMLSpace(v []byte, i int) int {
 	for ; i+8 <= len(v); i += 8 {
-		x := binary.LittleEndian.Uint64(v[i:])
+		x := binary.LittleEndian.Uint64(v[i : i+8])
 		// The lowest bit set marks the first byte below '!'.
 		for below := (x - ones*'!') &^ x & highs; below != 0; below &= below - 1 {
 			if k := i + bits.TrailingZeros64(below)/8; isHTMLSpace(v[k]) {
