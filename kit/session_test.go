@@ -512,6 +512,6 @@ func TestUpkeepFailureDoesNotFailReads(t *testing.T) {
 	if got := b.get("/0/get?key=k").mustStatus(t, http.StatusOK).body; got != "v" {
 		t.Errorf("read while writes fail: got %q, want %q", got, "v")
 	}
-	b.get(tab + "/cart").mustStatus(t, http.StatusOK)
+	b.get(tab+"/cart").mustStatus(t, http.StatusOK)
 	b.post("/0/set", url.Values{"key": {"k"}, "value": {"w"}}).mustStatus(t, http.StatusServiceUnavailable)
 }

@@ -371,7 +371,7 @@ func TestNewTabLinkFromATab(t *testing.T) {
 	b := app.browser()
 	b.signIn()
 	tab := b.openTab()
-	r := b.get(tab + "/+/cart").mustStatus(t, http.StatusSeeOther)
+	r := b.get(tab+"/+/cart").mustStatus(t, http.StatusSeeOther)
 	if got := r.header.Get("Location"); got == tab+"/cart" || !strings.HasSuffix(got, "/cart") {
 		t.Errorf("/N/+/cart: Location %q, want a new tab's /cart", got)
 	}
