@@ -39,7 +39,11 @@ func chart(b *benchOutput) string {
 				if isTabkit(lib) {
 					kind = "tabkit"
 				}
-				g = append(g, bar{op.name + " · " + lib, r.median(), kind})
+				label := op.name + " · " + lib
+				if fsyncs[lib] && strings.Contains(op.name, "Write") {
+					label += " (fsync)"
+				}
+				g = append(g, bar{label, r.median(), kind})
 			}
 		}
 		for _, x := range g {
@@ -70,12 +74,12 @@ func chart(b *benchOutput) string {
 	p(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", chartWidth, height, chartWidth, height)
 	p(`<rect width="100%%" height="100%%" fill="#fff"/>` + "\n")
 	p(`<text x="10" y="20" font-size="15" font-weight="bold">Median time per request (log scale; shorter is cheaper)</text>` + "\n")
-	p(`<text x="10" y="38" fill="#555">64-client rows: wall time per request with 64 in flight. Blue: tabkit. Orange: peers. Grey: Echo alone and raw bbolt.</text>` + "\n")
+	p(`<text x="10" y="38" fill="#555">Echo v4 in-process; 64-client rows: wall time per request with 64 in flight. Blue: tabkit. Orange: peers. Grey: Echo alone, raw bbolt.</text>` + "\n")
 	bottom := height - 30
 	for d := decLo; d <= decHi; d++ {
 		gx := x(math.Pow(10, d))
 		p(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>`+"\n", gx, topMargin-4, gx, bottom)
-		p(`<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>`+"\n", gx, bottom+16, dur(math.Pow(10, d)))
+		p(`<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>`+"\n", gx, bottom+16, decade(d))
 	}
 	colors := map[string]string{"tabkit": "#2b6cb0", "peer": "#dd6b20", "floor": "#888"}
 	y := topMargin
@@ -93,4 +97,11 @@ func chart(b *benchOutput) string {
 	}
 	p("</svg>\n")
 	return s.String()
+}
+
+// decade labels 10^d nanoseconds: "1 µs", "10 µs", "1 ms".
+func decade(d float64) string {
+	units := []string{"ns", "µs", "ms", "s"}
+	i := min(int(d)/3, len(units)-1)
+	return fmt.Sprintf("%.0f %s", math.Pow(10, d-float64(3*i)), units[i])
 }

@@ -79,6 +79,9 @@ var singleClient = map[string]bool{"NoTouch": true, "Read": true, "Write": true}
 // libs are the libraries in the order they are shown.
 var libs = []string{"tabkit-memory", "tabkit-bolt", "tabkit-redis", "scs-memstore", "scs-boltstore", "gorilla-cookie", "gorilla-filesystem"}
 
+// fsyncs marks the libraries whose writes are on disk when answered.
+var fsyncs = map[string]bool{"tabkit-bolt": true, "scs-boltstore": true}
+
 var storage = map[string]string{
 	"tabkit-memory":      "process memory",
 	"tabkit-bolt":        "bbolt, fsync per commit (group commit)",
@@ -99,8 +102,10 @@ func dur(ns float64) string {
 		return fmt.Sprintf("%.2f µs", ns/1e3)
 	case ns < 1e5:
 		return fmt.Sprintf("%.1f µs", ns/1e3)
-	case ns < 1e7:
+	case ns < 1e6:
 		return fmt.Sprintf("%.0f µs", ns/1e3)
+	case ns < 1e7:
+		return fmt.Sprintf("%.2f ms", ns/1e6)
 	default:
 		return fmt.Sprintf("%.1f ms", ns/1e6)
 	}
@@ -158,8 +163,11 @@ func markdown(b *benchOutput, corr bench.Correctness, wrk []wrkResult, meta [][2
 	p("![Median time per request, log scale](bench-chart.svg)\n\n")
 
 	p("## Reproduce\n\n```sh\nbench/run            # about 10–15 minutes; rewrites this file and the chart\n```\n\n")
-	p("It runs `go test -run '^$' -bench . -count 6` in `bench/` (a module of its\n")
-	p("own, so tabkit never depends on the libraries compared), the correctness\n")
+	p("It runs `go test -run '^$' -bench .` in `bench/` (a module of its own, so\n")
+	p("tabkit never depends on the libraries compared) six times, each round\n")
+	p("visiting every row so that load from elsewhere falls on all of them alike\n")
+	p("(`benchstat bench/results/bench.txt` reads the rounds as a `-count 6` run),\n")
+	p("then the correctness\n")
 	p("program `bench/cmd/correctness`, and wrk against the demo. Every benchmark\n")
 	p("row drives Echo v4 in-process through `httptest` with the same routes for\n")
 	p("every library (`bench/apps.go`), so it measures middleware and store, not\n")
@@ -251,8 +259,8 @@ func markdown(b *benchOutput, corr bench.Correctness, wrk []wrkResult, meta [][2
 			p("\n")
 		}
 	}
-	p("\nNo-touch costs are within the noise of the baseline for every library, so\n")
-	p("their ratios say little. Compare durable with durable: tabkit-bolt and\n")
+	p("\nNo-touch rows add little to the baseline in any library; at that size\n")
+	p("their ratios mostly show noise. Compare durable with durable: tabkit-bolt and\n")
 	p("scs-boltstore fsync every write; the memory stores, the cookie store,\n")
 	p("Redis without persistence and gorilla's files (written without fsync) do\n")
 	p("not.\n\n")
@@ -274,21 +282,38 @@ func targets(s *strings.Builder, b *benchOutput, corr bench.Correctness) {
 	p := func(format string, args ...any) { fmt.Fprintf(s, format, args...) }
 	p("## Targets\n\n")
 	p("Goals tabkit is measured against (not tests: a miss is reported, not hidden).\n\n")
-	p("| target | measured | met |\n|---|--:|:-:|\n")
+	p("Time ratios move with the machine's load; for the read targets the\n")
+	p("allocations each library adds to the baseline's request, which do not,\n")
+	p("are shown beside them.\n\n")
+	p("| target | measured | allocations over baseline | met |\n|---|--:|--:|:-:|\n")
+	allocs := "—"
 	check := func(name string, got, want float64, ok bool) {
+		defer func() { allocs = "—" }()
 		if !ok {
-			p("| %s | not measured | — |\n", name)
+			p("| %s | not measured | — | — |\n", name)
 			return
 		}
 		if got <= 0 || math.IsInf(got, 0) || math.IsNaN(got) {
-			p("| %s | not measurable: a cost at or under the baseline (noise) | — |\n", name)
+			p("| %s | not measurable: a cost at or under the baseline (noise) | %s | — |\n", name, allocs)
 			return
 		}
 		met := "no"
 		if got >= want {
 			met = "yes"
 		}
-		p("| %s | %s | %s |\n", name, ratio(got), met)
+		p("| %s | %s | %s | %s |\n", name, ratio(got), allocs, met)
+	}
+	baseAllocs := median(b.find("Baseline", "").alc)
+	allocRatio := func(a, c string) string {
+		ra, rc := b.find("Read", a), b.find("Read", c)
+		if ra == nil || rc == nil || len(ra.alc) == 0 || len(rc.alc) == 0 {
+			return "—"
+		}
+		x, y := median(ra.alc)-baseAllocs, median(rc.alc)-baseAllocs
+		if x <= 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.0f vs %.0f: %s", x, y, ratio(y/x))
 	}
 	over := func(op, a, c string) (float64, bool) {
 		ra, rc := b.find(op, a), b.find(op, c)
@@ -301,8 +326,10 @@ func targets(s *strings.Builder, b *benchOutput, corr bench.Correctness) {
 		return cost(b, rc) / cost(b, ra), true
 	}
 	got, ok := over("Read", "tabkit-memory", "scs-memstore")
+	allocs = allocRatio("tabkit-memory", "scs-memstore")
 	check("tabkit-memory read ≥ 10× cheaper than scs-memstore, over baseline", got, 10, ok)
 	got, ok = over("Read", "tabkit-bolt", "scs-memstore")
+	allocs = allocRatio("tabkit-bolt", "scs-memstore")
 	check("tabkit-bolt read ≥ 10× cheaper than scs-memstore, over baseline", got, 10, ok)
 	if t, f := b.find("Write64", "tabkit-bolt"), b.find("BoltBatch64", ""); t != nil && f != nil {
 		check("tabkit-bolt 64-client durable write ≥ 4× cheaper than raw db.Batch", f.median()/t.median(), 4, true)
@@ -322,7 +349,7 @@ func targets(s *strings.Builder, b *benchOutput, corr bench.Correctness) {
 	if lost != 0 || n == 0 {
 		met = "no"
 	}
-	p("| 0 lost updates (tabkit Update and per-tab keys, %d experiments) | %d lost | %s |\n\n", n, lost, met)
+	p("| 0 lost updates (tabkit Update and per-tab keys, %d experiments) | %d lost | — | %s |\n\n", n, lost, met)
 }
 
 func correctness(s *strings.Builder, c bench.Correctness) {
