@@ -1,4 +1,4 @@
-.PHONY: demo test check bench
+.PHONY: demo test check bench tabkit
 
 # Runs the point-of-sale demo on 127.0.0.1:8080 with tabkit.db here.
 demo:
@@ -16,3 +16,7 @@ check:
 
 bench:
 	go test -run '^$$' -bench . -count 6 ./kit/ ./store/... ./tabs/
+
+# Builds the admin CLI into bin/tabkit.
+tabkit:
+	go build -o bin/tabkit ./cmd/tabkit
