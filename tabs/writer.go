@@ -16,9 +16,11 @@ type Writer struct {
 	dst io.Writer
 	err error
 
-	// prefix is "/N" for the writer's tab, kept in prefixBuf.
+	// prefix is "/N" for the writer's tab, kept in prefixBuf. The buffer
+	// is a little longer than any prefix so that insertPrefix can copy
+	// all of it with two stores instead of a call to memmove.
 	prefix    []byte
-	prefixBuf [1 + maxIDDigits]byte
+	prefixBuf [prefixBufSize]byte
 
 	mode    scanMode
 	script  scriptState
@@ -221,14 +223,21 @@ func (w *Writer) emitUpTo(buf []byte, end int) {
 	w.emit(p)
 }
 
+// prefixBufSize holds the longest prefix, '/' and maxIDDigits digits.
+const prefixBufSize = 16
+
+var _ [prefixBufSize - 1 - maxIDDigits]struct{} // fails to compile if too short
+
 // insertPrefix emits the bytes of buf not yet emitted before index at,
 // then the tab prefix.
 func (w *Writer) insertPrefix(buf []byte, at int) {
 	p := buf[w.flushed:at]
 	w.flushed = at
-	if b := w.buf; len(b.out)+len(p)+len(w.prefix) <= cap(b.out) {
+	if b := w.buf; len(b.out)+len(p)+prefixBufSize <= cap(b.out) {
 		b.out = append(b.out, p...)
-		b.out = append(b.out, w.prefix...)
+		n := len(b.out)
+		*(*[prefixBufSize]byte)(b.out[n : n+prefixBufSize]) = w.prefixBuf
+		b.out = b.out[:n+len(w.prefix)]
 		return
 	}
 	w.emit(p)
