@@ -22,10 +22,7 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 	if end {
 		nameStart++
 	}
-	i := nameStart + 1
-	for i < len(b) && byteClass[b[i]]&classNameEnd == 0 {
-		i++
-	}
+	i := skipTo(b, nameStart+1, classNameEnd)
 	if i >= len(b) {
 		return 0, false
 	}
@@ -65,10 +62,7 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 
 		// The name. Its first byte is never its end, not even an '='.
 		keyStart := i
-		i++
-		for i < len(b) && byteClass[b[i]]&classKeyEnd == 0 {
-			i++
-		}
+		i = skipTo(b, i+1, classKeyEnd)
 		if i >= len(b) {
 			goto giveUp
 		}
@@ -155,9 +149,7 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 			i = k + 1
 		default:
 			valStart := i
-			for i < len(b) && byteClass[b[i]]&classValueEnd == 0 {
-				i++
-			}
+			i = skipTo(b, i, classValueEnd)
 			if i >= len(b) {
 				goto giveUp
 			}

@@ -101,10 +101,7 @@ func (w *Writer) scanData(buf []byte, i int) (next int, stop bool) {
 		if end {
 			// End tags are nearly half of all tags, and nearly all of
 			// them are just "</name>".
-			k := j + 3
-			for k < len(buf) && byteClass[buf[k]]&classNameEnd == 0 {
-				k++
-			}
+			k := skipTo(buf, j+3, classNameEnd)
 			if k < len(buf) && buf[k] == '>' {
 				i = k + 1
 				continue

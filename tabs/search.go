@@ -25,6 +25,16 @@ func zeroBytes(x uint64) uint64 {
 	return (x - ones) &^ x & highs
 }
 
+// skipTo returns the index of the first byte at or after i in b whose
+// byteClass has a bit of class, or len(b). The unsigned comparison lets
+// the compiler drop the bounds check of b[i].
+func skipTo(b []byte, i int, class uint8) int {
+	for uint(i) < uint(len(b)) && byteClass[b[i]]&class == 0 {
+		i++
+	}
+	return i
+}
+
 // indexByteFrom returns the index of the first c in b at or after i, or
 // -1. Most attribute values, and most runs of text between tags, are
 // short, so it looks at a few words itself before calling bytes.IndexByte.
