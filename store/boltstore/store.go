@@ -181,9 +181,11 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 	var rec store.Record
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b, err := openBuckets(tx)
-		if err != nil {
-			return err
+		// A read needs two of the five buckets; opening each costs a
+		// lookup, and Load is the hot path of every request.
+		b := buckets{meta: tx.Bucket(bucketMeta), values: tx.Bucket(bucketValues)}
+		if b.meta == nil || b.values == nil {
+			return fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 		}
 		m, ok, err := getMeta(b.meta, id)
 		if err != nil || !ok || m.Expired(now) {
