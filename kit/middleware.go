@@ -1,7 +1,6 @@
 package kit
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -28,10 +27,13 @@ const (
 	newTabEntry              // "/+/cart": open a new tab there
 )
 
-type entryKey struct{}
+// entryKey is where prefixMiddleware leaves the entry in echo.Context's
+// store, which the session middleware uses anyway; the request's context
+// only gains the tab ID, for net/http code downstream.
+const entryKey = "tabkit.entry"
 
-func entryFrom(ctx context.Context) entry {
-	e, _ := ctx.Value(entryKey{}).(entry)
+func entryFrom(c echo.Context) entry {
+	e, _ := c.Get(entryKey).(entry)
 	return e
 }
 
@@ -56,8 +58,11 @@ func (m *Manager) prefixMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			setPath(r, escaped, rest)
 		}
+		if how == tabEntry {
+			c.SetRequest(r.WithContext(ctx))
+		}
 		if how != bareEntry {
-			c.SetRequest(r.WithContext(context.WithValue(ctx, entryKey{}, how)))
+			c.Set(entryKey, how)
 		}
 		return next(c)
 	}
@@ -81,6 +86,15 @@ func setPath(r *http.Request, escaped, rest string) {
 	}
 }
 
+// requestParts holds what the session middleware makes per request, so
+// it costs one allocation.
+type requestParts struct {
+	state   requestState
+	session Session
+	context Context
+	writer  responseWriter
+}
+
 // sessionMiddleware runs first in e.Use: it attaches the session, keeps
 // the request in its lane, and commits before the response starts.
 func (m *Manager) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
@@ -89,13 +103,18 @@ func (m *Manager) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		r := c.Request()
-		how := entryFrom(r.Context())
+		how := entryFrom(c)
 		exempt := m.rewriter.IsExempt(r.URL.Path)
-		st := m.newState(c)
+		// One allocation for everything the request needs.
+		parts := &requestParts{}
+		st := &parts.state
+		m.initState(st, c)
 		if exempt {
 			st.hasTab, st.tab = false, 0
 		}
-		kc := &Context{Context: c, session: &Session{namespace{st: st}}}
+		parts.session.namespace = namespace{st: st}
+		kc := &parts.context
+		kc.Context, kc.session = c, &parts.session
 		c.Set(contextKey, kc)
 
 		if !exempt {
@@ -105,7 +124,8 @@ func (m *Manager) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 
-		w := &responseWriter{ResponseWriter: c.Response().Writer, st: st, c: c, rewrite: st.hasTab}
+		w := &parts.writer
+		*w = responseWriter{ResponseWriter: c.Response().Writer, st: st, c: c, rewrite: st.hasTab}
 		c.Response().Writer = w
 		defer func() {
 			if p := recover(); p != nil {

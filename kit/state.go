@@ -59,11 +59,10 @@ type requestState struct {
 	dropped bool
 }
 
-func (m *Manager) newState(c echo.Context) *requestState {
+func (m *Manager) initState(st *requestState, c echo.Context) {
 	r := c.Request()
-	st := &requestState{m: m, c: c, now: m.now.Now(), id: m.readSessionID(r)}
+	*st = requestState{m: m, c: c, now: m.now.Now(), id: m.readSessionID(r)}
 	st.tab, st.hasTab = tabs.IDFromContext(r.Context())
-	return st
 }
 
 func (st *requestState) ctx() context.Context { return st.c.Request().Context() }
