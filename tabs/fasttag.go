@@ -38,6 +38,27 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 			w.rawName, w.tag.meta = "", false
 		}
 	}
+	return w.fastAttrs(b, s, i, end)
+}
+
+// resumeTag finishes, as fastTag would, the start tag at b[s] with an
+// ordinary name (not meta, no raw text), from b[i], between its
+// attributes, where plainRun stopped.
+func (w *Writer) resumeTag(b []byte, s, i int) (next int, ok bool) {
+	if limit := s + w.r.maxTagBytes; len(b) > limit {
+		if i > limit {
+			return 0, false
+		}
+		b = b[:limit]
+	}
+	w.tag.start, w.tag.end = s, false
+	w.rawName, w.tag.meta = "", false
+	return w.fastAttrs(b, s, i, false)
+}
+
+// fastAttrs reads the attributes of the tag at b[s] from b[i] on, up to
+// the end of the tag, for fastTag.
+func (w *Writer) fastAttrs(b []byte, s, i int, end bool) (next int, ok bool) {
 	attrs := &w.r.attrs
 	for {
 		i = skipPlainAttrs(b, i, attrs)
@@ -173,6 +194,68 @@ var specialNames = func() (t [256]uint64) {
 	}
 	return t
 }()
+
+// plainRun skips from b[i] on, in text, what needs neither rewriting nor
+// any state: text, end tags of the form "</name>", and start tags with an
+// ordinary name whose attributes skipPlainAttrs skips all of, up to
+// MaxTagBytes (maxTag) long. These are most of a page, and this loop
+// keeps its state in registers across all of them. It stops at the '<' of
+// anything else and returns its index lt, or len(b); for a start tag with
+// an ordinary name, attrAt is where skipPlainAttrs stopped inside it
+// (after the name), so that resumeTag can go on from there, and 0
+// otherwise.
+func plainRun(b []byte, i, maxTag int, t *attrTable) (lt, attrAt int) {
+	for {
+		for {
+			if i+8 > len(b) {
+				for i < len(b) && b[i] != '<' {
+					i++
+				}
+				break
+			}
+			if found := zeroBytes(binary.LittleEndian.Uint64(b[i:i+8]) ^ ones*'<'); found != 0 {
+				i += bits.TrailingZeros64(found) >> 3
+				break
+			}
+			i += 8
+		}
+		j := i
+		if j < 0 || j+3 > len(b) {
+			return j, 0
+		}
+		c := b[j+1]
+		if c == '/' {
+			if !isASCIILetter(b[j+2]) {
+				return j, 0
+			}
+			k := skipTo(b, j+3, classNameEnd)
+			if k >= len(b) || b[k] != '>' {
+				return j, 0
+			}
+			i = k + 1
+			continue
+		}
+		if !isASCIILetter(c) {
+			return j, 0
+		}
+		k := skipTo(b, j+2, classNameEnd)
+		if n := k - j - 1; n < 64 && specialNames[c]&(1<<n) != 0 {
+			return j, 0
+		}
+		k = skipPlainAttrs(b, k, t)
+		switch {
+		case k < len(b) && b[k] == '>':
+			i = k + 1
+		case k+1 < len(b) && b[k] == '/' && b[k+1] == '>':
+			i = k + 2
+		default:
+			return j, k
+		}
+		if i-j > maxTag {
+			return j, 0
+		}
+	}
+}
 
 // skipPlainAttrs skips the attributes from b[i] on that have the shape
 // most attributes have, ` name="value"` or ` name='value'` with a name of

@@ -1,10 +1,6 @@
 package tabs
 
-import (
-	"bytes"
-	"encoding/binary"
-	"math/bits"
-)
+import "bytes"
 
 // This file is the tokenizer half of the Writer: a single pass over the
 // bytes that finds tags the way golang.org/x/net/html's Tokenizer does
@@ -68,18 +64,20 @@ func (w *Writer) scan(buf []byte) int {
 // scanData skips text up to the next construct that starts with '<'.
 func (w *Writer) scanData(buf []byte, i int) (next int, stop bool) {
 	for {
-		// Text between tags is mostly a newline and some indentation, so
-		// the first word is looked at here, without a call.
-		j := -1
-		if i+8 <= len(buf) {
-			if found := zeroBytes(binary.LittleEndian.Uint64(buf[i:i+8]) ^ ones*'<'); found != 0 {
-				j = i + bits.TrailingZeros64(found)>>3
+		j, attrAt := plainRun(buf, i, w.r.maxTagBytes, &w.r.attrs)
+		if attrAt > 0 {
+			next, ok := w.resumeTag(buf, j, attrAt)
+			if !ok {
+				w.beginTag(j, false)
+				return j, false
 			}
+			if w.mode != modeData {
+				return next, false
+			}
+			i = next
+			continue
 		}
-		if j < 0 {
-			j = indexByteFrom(buf, i, '<')
-		}
-		if j < 0 {
+		if j >= len(buf) {
 			return len(buf), false
 		}
 		if j+2 >= len(buf) {
