@@ -38,30 +38,54 @@ func (w *Writer) fastTag(b []byte, s int, end bool) (next int, ok bool) {
 			w.rawName, w.tag.meta = "", false
 		}
 	}
-	return w.fastAttrs(b, s, i, end)
+	return w.fastAttrs(b, s, i, 0, end)
 }
 
 // resumeTag finishes, as fastTag would, the start tag at b[s] with an
 // ordinary name (not meta, no raw text), from b[i], between its
-// attributes, where plainRun stopped.
-func (w *Writer) resumeTag(b []byte, s, i int) (next int, ok bool) {
+// attributes, where plainRun stopped; n is as for fastAttrs.
+func (w *Writer) resumeTag(b []byte, s, i, n int) (next int, ok bool) {
 	if limit := s + w.r.maxTagBytes; len(b) > limit {
 		if i > limit {
 			return 0, false
 		}
-		b = b[:limit]
+		// plainRun judged the shape with the bytes past the limit.
+		b, n = b[:limit], 0
 	}
 	w.tag.start, w.tag.end = s, false
 	w.rawName, w.tag.meta = "", false
-	return w.fastAttrs(b, s, i, false)
+	return w.fastAttrs(b, s, i, n, false)
 }
 
 // fastAttrs reads the attributes of the tag at b[s] from b[i] on, up to
-// the end of the tag, for fastTag.
-func (w *Writer) fastAttrs(b []byte, s, i int, end bool) (next int, ok bool) {
+// the end of the tag, for fastTag. A name length n > 0 says that b[i]
+// starts a plain attribute whose name may be a candidate, as found by
+// skipPlainAttrs.
+func (w *Writer) fastAttrs(b []byte, s, i, n int, end bool) (next int, ok bool) {
 	attrs := &w.r.attrs
 	for {
-		i = skipPlainAttrs(b, i, attrs)
+		if n == 0 {
+			i, n = skipPlainAttrs(b, i, attrs)
+		}
+		if n > 0 {
+			// A plain attribute whose name may be a candidate: its
+			// shape is known, so only the name needs looking up.
+			keyStart := i + 1
+			attr := -1
+			if !end {
+				attr = attrs.lookupWord(binary.LittleEndian.Uint64(b[keyStart:keyStart+8]), n)
+			}
+			valStart := keyStart + n + 2
+			k := indexByteFrom(b, valStart, b[valStart-1])
+			if k < 0 {
+				goto giveUp
+			}
+			if attr >= 0 {
+				w.attrDone(attr, valStart-s, k-s, b[valStart-1])
+			}
+			i, n = k+1, 0
+			continue
+		}
 		// Between attributes the tokenizer skips white space and '/'; a
 		// "/>" ends the tag like '>'.
 		for {
@@ -202,9 +226,9 @@ var specialNames = func() (t [256]uint64) {
 // keeps its state in registers across all of them. It stops at the '<' of
 // anything else and returns its index lt, or len(b); for a start tag with
 // an ordinary name, attrAt is where skipPlainAttrs stopped inside it
-// (after the name), so that resumeTag can go on from there, and 0
-// otherwise.
-func plainRun(b []byte, i, maxTag int, t *attrTable) (lt, attrAt int) {
+// (after the name) and candidate what it said there, so that resumeTag
+// can go on from there, and attrAt is 0 otherwise.
+func plainRun(b []byte, i, maxTag int, t *attrTable) (lt, attrAt, candidate int) {
 	for {
 		for {
 			if i+8 > len(b) {
@@ -221,38 +245,38 @@ func plainRun(b []byte, i, maxTag int, t *attrTable) (lt, attrAt int) {
 		}
 		j := i
 		if j < 0 || j+3 > len(b) {
-			return j, 0
+			return j, 0, 0
 		}
 		c := b[j+1]
 		if c == '/' {
 			if !isASCIILetter(b[j+2]) {
-				return j, 0
+				return j, 0, 0
 			}
 			k := skipTo(b, j+3, classNameEnd)
 			if k >= len(b) || b[k] != '>' {
-				return j, 0
+				return j, 0, 0
 			}
 			i = k + 1
 			continue
 		}
 		if !isASCIILetter(c) {
-			return j, 0
+			return j, 0, 0
 		}
 		k := skipTo(b, j+2, classNameEnd)
 		if n := k - j - 1; n < 64 && specialNames[c]&(1<<n) != 0 {
-			return j, 0
+			return j, 0, 0
 		}
-		k = skipPlainAttrs(b, k, t)
+		k, n := skipPlainAttrs(b, k, t)
 		switch {
 		case k < len(b) && b[k] == '>':
 			i = k + 1
 		case k+1 < len(b) && b[k] == '/' && b[k+1] == '>':
 			i = k + 2
 		default:
-			return j, k
+			return j, k, n
 		}
 		if i-j > maxTag {
-			return j, 0
+			return j, 0, 0
 		}
 	}
 }
@@ -261,9 +285,11 @@ func plainRun(b []byte, i, maxTag int, t *attrTable) (lt, attrAt int) {
 // most attributes have, ` name="value"` or ` name='value'` with a name of
 // one to seven bytes, and whose names cannot be in t. It returns the index
 // of the first attribute it does not skip, or of whatever else comes
-// first. The loop makes no calls, so its state stays in registers: most
-// attributes of a page cost a few dozen instructions.
-func skipPlainAttrs(b []byte, i int, t *attrTable) int {
+// first, and when that is an attribute of this shape whose name may be in
+// t, the length of the name, else 0. The loop makes no calls, so its state
+// stays in registers: most attributes of a page cost a few dozen
+// instructions.
+func skipPlainAttrs(b []byte, i int, t *attrTable) (next, candidate int) {
 	// A name of at most seven bytes, '=', a quote and a word of the value
 	// fit in the eighteen bytes checked here.
 	for i >= 0 && i+18 <= len(b) && b[i] == ' ' {
@@ -273,28 +299,31 @@ func skipPlainAttrs(b []byte, i int, t *attrTable) int {
 		// with '='.
 		equals := zeroBytes(x ^ ones*'=')
 		first := equals & -equals
-		others := (x-ones*'!')&^x&highs | zeroBytes(x^ones*'/') | zeroBytes(x^ones*'>')
+		// '/' and '>' are the bytes that OR 0x11 turns into '?', along
+		// with '.' and '?' themselves, which are rare in names and only
+		// cost the slower path.
+		others := (x-ones*'!')&^x&highs | zeroBytes((x|ones*0x11)^ones*'?')
 		if first <= 0x80 || others&(first-1) != 0 {
 			break
 		}
 		n := uint(bits.TrailingZeros64(first)) >> 3
-		if t.first[byte(x)]&t.last[byte(x>>((n-1)*8&63))]&(1<<n) != 0 {
-			break // maybe a candidate
-		}
 		q := b[i+2+int(n)]
 		if q != '"' && q != '\'' {
 			break
+		}
+		if t.first[byte(x)]&t.last[byte(x>>((n-1)*8&63))]&(1<<(n&63)) != 0 {
+			return i, int(n) // maybe a candidate
 		}
 		v := i + 3 + int(n)
 		pattern := ones * uint64(q)
 		found := zeroBytes(binary.LittleEndian.Uint64(b[v:v+8]) ^ pattern)
 		for found == 0 {
 			if v += 8; v+8 > len(b) {
-				return i
+				return i, 0
 			}
 			found = zeroBytes(binary.LittleEndian.Uint64(b[v:v+8]) ^ pattern)
 		}
 		i = v + bits.TrailingZeros64(found)>>3 + 1
 	}
-	return i
+	return i, 0
 }

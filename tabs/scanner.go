@@ -64,9 +64,9 @@ func (w *Writer) scan(buf []byte) int {
 // scanData skips text up to the next construct that starts with '<'.
 func (w *Writer) scanData(buf []byte, i int) (next int, stop bool) {
 	for {
-		j, attrAt := plainRun(buf, i, w.r.maxTagBytes, &w.r.attrs)
+		j, attrAt, candidate := plainRun(buf, i, w.r.maxTagBytes, &w.r.attrs)
 		if attrAt > 0 {
-			next, ok := w.resumeTag(buf, j, attrAt)
+			next, ok := w.resumeTag(buf, j, attrAt, candidate)
 			if !ok {
 				w.beginTag(j, false)
 				return j, false
