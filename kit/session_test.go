@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/tabkit/tabkit/store"
+	"github.com/tabkit/tabkit/store/boltstore"
 )
 
 func TestNoTouchRequestDoesNoStoreIOAndSetsNoCookie(t *testing.T) {
@@ -514,4 +516,32 @@ func TestUpkeepFailureDoesNotFailReads(t *testing.T) {
 	}
 	b.get(tab+"/cart").mustStatus(t, http.StatusOK)
 	b.post("/0/set", url.Values{"key": {"k"}, "value": {"w"}}).mustStatus(t, http.StatusServiceUnavailable)
+}
+
+func TestDefaultStoreFileInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tabkit.db")
+	first, err := New(Config{DBPath: path, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, err = New(Config{DBPath: path, Logger: discardLogger()})
+	if !errors.Is(err, boltstore.ErrLocked) {
+		t.Fatalf("second New on the same file: got %v, want an error wrapping boltstore.ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), "in use") {
+		t.Errorf("error %q does not say the file is in use", err)
+	}
+}
+
+func TestSkipperBypassesSessionAndTabs(t *testing.T) {
+	app := newTestApp(t, Config{Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/skipped" }})
+	app.e.GET("/skipped", func(c echo.Context) error { return c.HTML(http.StatusOK, `<a href="/cart">x</a>`) })
+	r := app.browser().get("/skipped").mustStatus(t, http.StatusOK)
+	if r.body != `<a href="/cart">x</a>` {
+		t.Errorf("skipped route was rewritten: %q", r.body)
+	}
+	if got := app.store.ios(); got != 0 {
+		t.Errorf("store calls on a skipped route: %d", got)
+	}
 }
