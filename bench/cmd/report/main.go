@@ -467,6 +467,11 @@ func notes(s *strings.Builder) {
   routes live under a tab number (` + "`/0/read`" + `); tab 0 needs no storage.
 - **Parallel rows** start exactly 64 goroutines (` + "`SetParallelism`" + `), each with
   its own session made before the timer starts.
+- **Durable single-client writes** cost one or two fsyncs, and on a shared
+  disk fsync latency swings between rounds: the min–max of the raw
+  ` + "`BoltUpdate`" + ` floor shows by how much during this run. tabkit-bolt and
+  scs-boltstore move with it, so their one-client medians differ within that
+  noise; the 64-client rows, where fsyncs are shared, are steadier.
 - **Raw floors** are bbolt alone: the least a durable write can cost on this
   disk, one at a time (` + "`db.Update`" + `) and from 64 goroutines (` + "`db.Batch`" + `, which
   waits up to its 10 ms MaxBatchDelay to fill a batch).
