@@ -311,7 +311,8 @@ func skipPlainAttrs(b []byte, i int, t *attrTable) (next, candidate int) {
 		if q != '"' && q != '\'' {
 			break
 		}
-		if t.first[byte(x)]&t.last[byte(x>>((n-1)*8&63))]&(1<<(n&63)) != 0 {
+		// Most names are rejected by their first byte alone.
+		if f := t.first[byte(x)]; f != 0 && f&t.last[byte(x>>((n-1)*8&63))]&(1<<(n&63)) != 0 {
 			return i, int(n) // maybe a candidate
 		}
 		v := i + 3 + int(n)
