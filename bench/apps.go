@@ -32,6 +32,8 @@ import (
 //	POST /write        sets "k" to the query string
 //	POST /append       appends the query to the list "l": get, Hold, put
 //	GET  /count        answers the length of "l"
+//	POST /own          loads the session, Holds, sets a key of its own
+//	GET  /owncount     answers how many such keys the session has
 //
 // and, for tabkit only, /tabwrite, /append-update (the same append with
 // Update), /append-tab and /count-tab (the list in the tab's namespace).
@@ -240,6 +242,24 @@ func newTabkit(st store.Store, closeStore func() error, o Options) (*App, error)
 		}
 		return c.String(http.StatusOK, "ok")
 	}))
+	e.POST("/own", kit.Handler(func(c *kit.Context) error {
+		var list []string
+		if _, err := c.Session().Get("l", &list); err != nil {
+			return err
+		}
+		hold(o)
+		if err := c.Session().Set(ownPrefix+c.Request().URL.RawQuery, true); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "ok")
+	}))
+	e.GET("/owncount", kit.Handler(func(c *kit.Context) error {
+		keys, err := c.Session().Keys()
+		if err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, strconv.Itoa(countOwn(keys)))
+	}))
 	count := func(ns interface {
 		Get(string, any) (bool, error)
 	}, c *kit.Context) error {
@@ -287,6 +307,16 @@ func newSCS(st scs.Store, stored func() (int, error), closeDB func() error, o Op
 		hold(o)
 		sm.Put(ctx, "l", append(list, c.Request().URL.RawQuery))
 		return c.String(http.StatusOK, "ok")
+	})
+	e.POST("/own", func(c echo.Context) error {
+		ctx := c.Request().Context()
+		_ = sm.Get(ctx, "l")
+		hold(o)
+		sm.Put(ctx, ownPrefix+c.Request().URL.RawQuery, true)
+		return c.String(http.StatusOK, "ok")
+	})
+	e.GET("/owncount", func(c echo.Context) error {
+		return c.String(http.StatusOK, strconv.Itoa(countOwn(sm.Keys(c.Request().Context()))))
 	})
 	e.GET("/count", func(c echo.Context) error {
 		list, _ := sm.Get(c.Request().Context(), "l").([]string)
@@ -341,6 +371,31 @@ func newGorilla(st sessions.Store, o Options) *App {
 		}
 		return c.String(http.StatusOK, "ok")
 	})
+	e.POST("/own", func(c echo.Context) error {
+		s, err := session.Get(gorillaName, c)
+		if err != nil {
+			return err
+		}
+		hold(o)
+		s.Values[ownPrefix+c.Request().URL.RawQuery] = true
+		if err := s.Save(c.Request(), c.Response()); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "ok")
+	})
+	e.GET("/owncount", func(c echo.Context) error {
+		s, err := session.Get(gorillaName, c)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for k := range s.Values {
+			if name, ok := k.(string); ok {
+				keys = append(keys, name)
+			}
+		}
+		return c.String(http.StatusOK, strconv.Itoa(countOwn(keys)))
+	})
 	e.GET("/count", func(c echo.Context) error {
 		s, err := session.Get(gorillaName, c)
 		if err != nil {
@@ -350,6 +405,19 @@ func newGorilla(st sessions.Store, o Options) *App {
 		return c.String(http.StatusOK, strconv.Itoa(len(list)))
 	})
 	return &App{Echo: e}
+}
+
+// ownPrefix starts the keys of /own, one per request.
+const ownPrefix = "own-"
+
+func countOwn(keys []string) int {
+	n := 0
+	for _, k := range keys {
+		if strings.HasPrefix(k, ownPrefix) {
+			n++
+		}
+	}
+	return n
 }
 
 // Do serves one request in-process and returns the recorder.

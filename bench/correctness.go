@@ -15,9 +15,9 @@ import (
 // one session each append one item to a list.
 type LostRow struct {
 	Library string `json:"library"`
-	// Pattern is "naive" (get the list, append, put it back), "update"
-	// (tabkit's atomic Update) or "per-tab" (naive, each request in a
-	// tab of its own).
+	// Pattern is "naive" (get the list, append, put it back), "own-key"
+	// (each request sets a key of its own), "update" (tabkit's atomic
+	// Update) or "per-tab" (naive, each request in a tab of its own).
 	Pattern  string `json:"pattern"`
 	Clients  int    `json:"clients"`
 	Expected int    `json:"expected"`
@@ -64,7 +64,7 @@ func RunCorrectness(cfg CorrectnessConfig, dir string) (Correctness, error) {
 	var out Correctness
 	for _, lib := range Libraries(cfg.RedisURL) {
 		for _, n := range cfg.Clients {
-			patterns := []string{"naive"}
+			patterns := []string{"naive", "own-key"}
 			if strings.HasPrefix(lib.Name, "tabkit") {
 				patterns = append(patterns, "update", "per-tab")
 			}
@@ -201,12 +201,14 @@ func lostUpdates(lib Library, pattern string, n int, dir string) (LostRow, error
 	for i := range prefixes {
 		prefixes[i] = app.Prefix
 	}
-	route := "/append"
+	route, countRoute := "/append", "/count"
 	switch pattern {
+	case "own-key":
+		route, countRoute = "/own", "/owncount"
 	case "update":
 		route = "/append-update"
 	case "per-tab":
-		route = "/append-tab"
+		route, countRoute = "/append-tab", "/count-tab"
 		for i := range prefixes {
 			rec := serveRaw(app, http.MethodGet, "/0/+/plain", browser.get())
 			loc := rec.Header().Get("Location")
@@ -244,10 +246,7 @@ func lostUpdates(lib Library, pattern string, n int, dir string) (LostRow, error
 	bar = nil
 	armed.Unlock()
 
-	countRoute, seen := "/count", map[string]bool{}
-	if pattern == "per-tab" {
-		countRoute = "/count-tab"
-	}
+	seen := map[string]bool{}
 	for _, p := range prefixes {
 		if seen[p] {
 			continue

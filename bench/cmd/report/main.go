@@ -349,7 +349,7 @@ func targets(s *strings.Builder, b *benchOutput, corr bench.Correctness) {
 	if lost != 0 || n == 0 {
 		met = "no"
 	}
-	p("| 0 lost updates (tabkit Update and per-tab keys, %d experiments) | %d lost | — | %s |\n\n", n, lost, met)
+	p("| 0 lost updates (tabkit: Update, own keys, per-tab keys; %d experiments) | %d lost | — | %s |\n\n", n, lost, met)
 }
 
 func correctness(s *strings.Builder, c bench.Correctness) {
@@ -360,10 +360,12 @@ func correctness(s *strings.Builder, c bench.Correctness) {
 	p("get the list, append, set it back. A barrier in the handler, identical for\n")
 	p("every library, holds each request after its read until all N have read,\n")
 	p("so the requests really overlap (\"overlapped\" says the barrier was met\n")
-	p("rather than timed out). For tabkit, *update* is the same append through\n")
-	p("`Session().Update` (the barrier before the call: all N in flight at\n")
-	p("once), and *per-tab* is the naive code with each request in a tab of its\n")
-	p("own (`/N/...`, `Session().Tab()`). Kept is what a final read finds; for\n")
+	p("rather than timed out). *own-key* has each request set a key of its own\n")
+	p("after loading the session — two tabs each changing their own data, as\n")
+	p("the peers would have to model tabs. For tabkit, *update* is the append\n")
+	p("through `Session().Update` (the barrier before the call: all N in flight\n")
+	p("at once), and *per-tab* is the naive code with each request in a tab of\n")
+	p("its own (`/N/...`, `Session().Tab()`). Kept is what a final read finds; for\n")
 	p("the cookie store, with the cookie of the response that finished last, as\n")
 	p("a browser would keep it.\n\n")
 	p("| library | pattern | requests | expected | kept | lost | overlapped | non-200 |\n|---|---|--:|--:|--:|--:|:-:|--:|\n")
@@ -379,7 +381,8 @@ func correctness(s *strings.Builder, c bench.Correctness) {
 	p("not write that code — `Update` runs the read-modify-write inside the\n")
 	p("store's transaction, and tab-scoped keys keep tabs off each other's data.\n")
 	p("The peers offer neither: scs and gorilla write the whole session back, so\n")
-	p("even requests that change *different* keys undo each other.\n\n")
+	p("even requests that change *different* keys undo each other (*own-key*),\n")
+	p("while tabkit commits only the keys a request changed.\n\n")
 
 	p("### A flood of cookieless requests\n\n")
 	p("Requests without a cookie to a handler that writes one value, each of\n")
