@@ -327,6 +327,11 @@ func (w *Writer) rewriteAttrs(buf []byte, s int) {
 				w.insertPrefix(buf, s+int(a.start))
 				continue
 			}
+		case kindSrcset:
+			if v := buf[s+int(a.start) : s+int(a.end)]; needsDecoding(v) == len(v) {
+				w.prefixSrcset(buf, s+int(a.start), v)
+				continue
+			}
 		case kindHTTPEquiv:
 			continue
 		case kindContent:
@@ -335,6 +340,22 @@ func (w *Writer) rewriteAttrs(buf []byte, s int) {
 			}
 		}
 		w.rewriteValue(buf, s, a)
+	}
+}
+
+// prefixSrcset puts the tab prefix into the URLs of the srcset value v at
+// buf[at], which decoding leaves as it is, so that the prefixes go right
+// into the raw bytes, as rewriteValue would put them.
+func (w *Writer) prefixSrcset(buf []byte, at int, v []byte) {
+	for i := 0; ; {
+		var url span
+		var ok bool
+		if url, i, ok = nextSrcsetURL(v, i); !ok {
+			return
+		}
+		if p, ok := prefixPosition(w.r, v[url.start:url.end]); ok {
+			w.insertPrefix(buf, at+url.start+p)
+		}
 	}
 }
 

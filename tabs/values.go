@@ -22,27 +22,36 @@ func isHTMLSpace(c byte) bool {
 // separated by commas, but a URL may itself contain commas (data: URLs) and
 // so may a parenthesised descriptor.
 func appendSrcsetURLs(dst []span, v []byte) []span {
-	i := 0
-	for {
-		for i < len(v) && (isHTMLSpace(v[i]) || v[i] == ',') {
-			i++
-		}
-		if i == len(v) {
+	for i := 0; ; {
+		var url span
+		var ok bool
+		if url, i, ok = nextSrcsetURL(v, i); !ok {
 			return dst
 		}
-		start := i
-		i = indexHTMLSpace(v, i)
-		end := i
-		if v[end-1] == ',' {
-			for v[end-1] == ',' {
-				end--
-			}
-			dst = append(dst, span{start, end})
-			continue
-		}
-		dst = append(dst, span{start, end})
-		i = skipDescriptors(v, i)
+		dst = append(dst, url)
 	}
+}
+
+// nextSrcsetURL returns the span of the next candidate URL in the srcset
+// value v from v[i] on, and where the candidate after it starts; ok is
+// false when there are no more.
+func nextSrcsetURL(v []byte, i int) (url span, next int, ok bool) {
+	for i < len(v) && (isHTMLSpace(v[i]) || v[i] == ',') {
+		i++
+	}
+	if i == len(v) {
+		return span{}, i, false
+	}
+	start := i
+	i = indexHTMLSpace(v, i)
+	end := i
+	if v[end-1] == ',' {
+		for v[end-1] == ',' {
+			end--
+		}
+		return span{start, end}, i, true
+	}
+	return span{start, end}, skipDescriptors(v, i), true
 }
 
 // indexHTMLSpace returns the index of the first HTML white space byte in v
