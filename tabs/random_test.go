@@ -2,10 +2,13 @@ package tabs
 
 import (
 	"bytes"
+	"flag"
 	"math/rand/v2"
 	"strings"
 	"testing"
 )
+
+var randomDocuments = flag.Int("tabs.random", 300, "number of documents TestWriterRandomDocuments checks")
 
 // randomHTML builds a document of n tags from parts chosen to hit the
 // scanner's corners: candidate and other attribute names in any case,
@@ -66,7 +69,7 @@ func randomHTML(rng *rand.Rand, n int) []byte {
 func TestWriterRandomDocuments(t *testing.T) {
 	r := newTestRewriter(t, writerTestConfig)
 	rng := rand.New(rand.NewPCG(1, 2))
-	for n := range 300 {
+	for n := range *randomDocuments {
 		in := randomHTML(rng, 1+n%40)
 		got := rewrite(t, r, 3, in)
 		if err := diffTokens(in, got, referenceRewrite(r, 3, in)); err != nil {

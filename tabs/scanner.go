@@ -61,7 +61,9 @@ func (w *Writer) scan(buf []byte) int {
 	return i
 }
 
-// scanData skips text up to the next construct that starts with '<'.
+// scanData skips text and the tags in it, rewriting those with candidate
+// attributes, up to a construct that leaves the data state or needs more
+// bytes.
 func (w *Writer) scanData(buf []byte, i int) (next int, stop bool) {
 	for {
 		j, attrAt, candidate := plainRun(buf, i, w.r.maxTagBytes, &w.r.attrs)
@@ -96,16 +98,8 @@ func (w *Writer) scanData(buf []byte, i int) (next int, stop bool) {
 			i = next
 			continue
 		}
-		if end {
-			// End tags are nearly half of all tags, and nearly all of
-			// them are just "</name>".
-			k := skipTo(buf, j+3, classNameEnd)
-			if k < len(buf) && buf[k] == '>' {
-				i = k + 1
-				continue
-			}
-		}
-		// Tags are most of a page: scan them right here.
+		// plainRun has skipped the end tags of the form "</name>" and
+		// start tags with nothing to rewrite; this tag has more to it.
 		next, ok := w.fastTag(buf, j, end)
 		if !ok {
 			w.beginTag(j, end)
