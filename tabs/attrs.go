@@ -45,8 +45,11 @@ type attrTable struct {
 	byLen [][]uint16 // byLen[n] lists the indexes of the names of length n
 	// first[c] has bit n set when a name of length n starts with c, and
 	// last[c] when one ends with c, in either case: most attribute names
-	// are rejected by these two lookups.
-	first, last [256]uint64
+	// are rejected by these two lookups. firstOutsideMeta is first without
+	// content and http-equiv, which matter only in <meta> and would let
+	// every class attribute through.
+	first, last      [256]uint64
+	firstOutsideMeta [256]uint64
 }
 
 func newAttrTable(extra []string) (attrTable, error) {
@@ -106,6 +109,9 @@ func (t *attrTable) add(name string, kind attrKind) {
 		}
 	}
 	setBit(&t.first, name[0])
+	if kind != kindContent && kind != kindHTTPEquiv {
+		setBit(&t.firstOutsideMeta, name[0])
+	}
 	setBit(&t.last, name[len(name)-1])
 	var word uint64
 	for i := min(len(name), 8) - 1; i >= 0; i-- {

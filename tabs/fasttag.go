@@ -64,7 +64,7 @@ func (w *Writer) resumeTag(b []byte, s, i, n int) (next int, ok bool) {
 func (w *Writer) fastAttrs(b []byte, s, i, n int, end bool) (next int, ok bool) {
 	attrs := &w.r.attrs
 	for {
-		if n == 0 {
+		if n == 0 && !w.tag.meta {
 			i, n = skipPlainAttrs(b, i, attrs)
 		}
 		if n > 0 {
@@ -283,12 +283,12 @@ func plainRun(b []byte, i, maxTag int, t *attrTable) (lt, attrAt, candidate int)
 
 // skipPlainAttrs skips the attributes from b[i] on that have the shape
 // most attributes have, ` name="value"` or ` name='value'` with a name of
-// one to seven bytes, and whose names cannot be in t. It returns the index
-// of the first attribute it does not skip, or of whatever else comes
-// first, and when that is an attribute of this shape whose name may be in
-// t, the length of the name, else 0. The loop makes no calls, so its state
-// stays in registers: most attributes of a page cost a few dozen
-// instructions.
+// one to seven bytes, and whose names cannot be in t, outside <meta>. It
+// returns the index of the first attribute it does not skip, or of
+// whatever else comes first, and when that is an attribute of this shape
+// whose name may be in t, the length of the name, else 0. The loop makes
+// no calls, so its state stays in registers: most attributes of a page
+// cost a few dozen instructions.
 func skipPlainAttrs(b []byte, i int, t *attrTable) (next, candidate int) {
 	// A name of at most seven bytes, '=', a quote and a word of the value
 	// fit in the eighteen bytes checked here.
@@ -312,7 +312,7 @@ func skipPlainAttrs(b []byte, i int, t *attrTable) (next, candidate int) {
 			break
 		}
 		// Most names are rejected by their first byte alone.
-		if f := t.first[byte(x)]; f != 0 && f&t.last[byte(x>>((n-1)*8&63))]&(1<<(n&63)) != 0 {
+		if f := t.firstOutsideMeta[byte(x)]; f != 0 && f&t.last[byte(x>>((n-1)*8&63))]&(1<<(n&63)) != 0 {
 			return i, int(n) // maybe a candidate
 		}
 		v := i + 3 + int(n)
