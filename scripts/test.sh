@@ -33,6 +33,9 @@ staticcheck ./...
 echo "== go test -race"
 go test -race -count=1 ./...
 
+echo "== bench module: vet and the correctness table on small inputs"
+(cd bench && go vet ./... && go test -race -count=1 -run TestCorrectness ./...)
+
 echo "== fuzz (short, fixed time each)"
 scripts/fuzz.sh "${FUZZTIME:-10s}"
 
