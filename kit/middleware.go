@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -27,14 +28,23 @@ const (
 	newTabEntry              // "/+/cart": open a new tab there
 )
 
-// entryKey is where prefixMiddleware leaves the entry in echo.Context's
-// store, which the session middleware uses anyway; the request's context
-// only gains the tab ID, for net/http code downstream.
-const entryKey = "tabkit.entry"
+// newTabKey marks a request that came in through "/+/": the rare case
+// that needs a mark of its own. A tab entry is known by its tab ID in the
+// request's context, a bare one by having neither.
+type newTabKey struct{}
 
-func entryFrom(c echo.Context) entry {
-	e, _ := c.Get(entryKey).(entry)
-	return e
+func entryFrom(r *http.Request) entry {
+	ctx := r.Context()
+	if _, ok := tabs.IDFromContext(ctx); ok {
+		if ctx.Value(newTabKey{}) != nil {
+			return newTabEntry
+		}
+		return tabEntry
+	}
+	if ctx.Value(newTabKey{}) != nil {
+		return newTabEntry
+	}
+	return bareEntry
 }
 
 // prefixMiddleware runs in e.Pre: it takes the tab prefix off the path, so
@@ -58,11 +68,11 @@ func (m *Manager) prefixMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			setPath(r, escaped, rest)
 		}
-		if how == tabEntry {
-			c.SetRequest(r.WithContext(ctx))
+		if how == newTabEntry {
+			ctx = context.WithValue(ctx, newTabKey{}, true)
 		}
 		if how != bareEntry {
-			c.Set(entryKey, how)
+			c.SetRequest(r.WithContext(ctx))
 		}
 		return next(c)
 	}
@@ -103,7 +113,7 @@ func (m *Manager) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		r := c.Request()
-		how := entryFrom(c)
+		how := entryFrom(r)
 		exempt := m.rewriter.IsExempt(r.URL.Path)
 		// One allocation for everything the request needs.
 		parts := &requestParts{}

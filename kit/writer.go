@@ -71,24 +71,31 @@ func (w *responseWriter) replace(failure *Error) {
 // prefixHeaders keeps redirects in the tab and arranges the HTML rewrite.
 func (w *responseWriter) prefixHeaders(status int) {
 	h, rw, tab := w.Header(), w.st.m.rewriter, w.st.tab
+	// The header map is read with canonical keys directly: Header.Get
+	// would canonicalise "HX-Redirect" on every response.
 	if status >= 300 && status < 400 {
-		if loc := h.Get("Location"); loc != "" {
-			h.Set("Location", rw.URL(tab, loc))
-		}
+		prefixHeader(h, "Location", rw, tab)
 	}
-	for _, name := range []string{"HX-Redirect", "HX-Location"} {
-		if v := h.Get(name); strings.HasPrefix(v, "/") {
-			h.Set(name, rw.URL(tab, v))
-		}
-	}
-	if isHTML(h) && h.Get("Content-Encoding") == "" {
+	prefixHeader(h, "Hx-Redirect", rw, tab)
+	prefixHeader(h, "Hx-Location", rw, tab)
+	if isHTML(h) && len(h["Content-Encoding"]) == 0 {
 		h.Del("Content-Length")
 		w.html = rw.NewWriter(w.ResponseWriter, tab)
 	}
 }
 
+// prefixHeader keeps the URL in header key (canonical form) in the tab.
+func prefixHeader(h http.Header, key string, rw *tabs.Rewriter, tab tabs.ID) {
+	if v := h[key]; len(v) > 0 && strings.HasPrefix(v[0], "/") {
+		v[0] = rw.URL(tab, v[0])
+	}
+}
+
 func isHTML(h http.Header) bool {
-	ct := h.Get("Content-Type")
+	var ct string
+	if v := h["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
 	return strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "application/xhtml+xml")
 }
 
