@@ -1,26 +1,16 @@
 package multiproc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tabkit/tabkit/internal/demoproc"
 )
 
 const skipMessage = "set TABKIT_REDIS_URL=redis://127.0.0.1:6390/0 and run a redis-server (scripts/redis-test-server.sh start); `make test` does both"
@@ -38,49 +28,38 @@ const (
 const demoPIN = "2468"
 
 // Time limits. Generous, since the race detector slows everything down;
-// a healthy run takes a fraction of them.
+// a healthy run takes a fraction of them. A process told to stop gets
+// demoproc.ExitTimeout.
 const (
 	startTimeout   = 30 * time.Second
-	stopTimeout    = 20 * time.Second
 	requestTimeout = 30 * time.Second
 )
 
-// buildDir holds the demo binary, built at most once per test run.
+// The demo binary, built at most once per test run; buildCleanup
+// removes it.
 var (
-	buildDir  string
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
+	buildOnce    sync.Once
+	buildPath    string
+	buildCleanup func()
+	buildErr     error
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tabkit-multiproc-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	buildDir = dir
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	if buildCleanup != nil {
+		buildCleanup()
+	}
 	os.Exit(code)
 }
 
 // demoBinary builds cmd/pos-demo the first time a test needs it, not in
 // TestMain itself: a run without Redis, or one of benchmarks only, then
-// pays nothing for a build it would not use.
+// pays nothing for a build it would not use. It is race-built when the
+// tests are, so a data race inside a demo process fails the test too.
 func demoBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		buildPath = filepath.Join(buildDir, "pos-demo")
-		args := []string{"build", "-o", buildPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		args = append(args, "github.com/tabkit/tabkit/cmd/pos-demo")
-		out, err := exec.Command("go", args...).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		buildPath, buildCleanup, buildErr = demoproc.Build(raceEnabled)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -138,148 +117,27 @@ func dbClient(t *testing.T, db int) *redis.Client {
 	return client
 }
 
-// signingKeys returns a fresh hex signing key in the form
-// TABKIT_SIGNING_KEYS takes: the processes of one test share it, so a
-// cookie one signs the other accepts.
-func signingKeys() string {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	return hex.EncodeToString(key)
-}
-
-// demo is one running pos-demo process.
-type demo struct {
-	name string
-	base string // "http://127.0.0.1:port"
-	cmd  *exec.Cmd
-	log  *lockedBuffer
-	// exited is closed once the process has exited and cmd.Wait returned.
-	exited chan struct{}
-}
-
-// listenURL matches the log line in which the demo says where it serves
-// the app, and not other listeners it may log (an admin endpoint).
-var listenURL = regexp.MustCompile(`msg=listening .*\burl=(http://127\.0\.0\.1:\d+)/`)
-
 // startDemo starts a demo process on a free loopback port with the given
-// store and signing keys, waits until it answers, and stops it when t
-// ends. Its log is printed if t fails.
-func startDemo(t *testing.T, name, storeURL, keys string) *demo {
+// store and signing keys (the processes of one test share theirs, so a
+// cookie one signs the other accepts), waits until it answers, and stops
+// it when t ends, failing t if it reported a data race or exited with an
+// error. Its log is printed if t fails.
+func startDemo(t *testing.T, name, storeURL, keys string) *demoproc.Demo {
 	t.Helper()
-	bin := demoBinary(t)
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-store", storeURL, "-pin", demoPIN)
-	// The last value of a variable wins, so an outer TABKIT_SIGNING_KEYS
-	// cannot leak in.
-	cmd.Env = append(os.Environ(), "TABKIT_SIGNING_KEYS="+keys)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	d := &demo{name: name, cmd: cmd, log: &lockedBuffer{}, exited: make(chan struct{})}
-	found := make(chan string, 1)
-	go d.readLog(stderr, found)
-	go func() {
-		_ = cmd.Wait()
-		close(d.exited)
-	}()
-	t.Cleanup(func() { d.stop(t) })
-
-	select {
-	case d.base = <-found:
-	case <-d.exited:
-		t.Fatalf("%s exited before listening: %v\n%s", name, cmd.ProcessState, d.log)
-	case <-time.After(startTimeout):
-		t.Fatalf("%s did not say where it listens within %v\n%s", name, startTimeout, d.log)
-	}
-	d.waitHealthy(t)
+	d := demoproc.Start(t, demoproc.Command{
+		Name:             name,
+		Bin:              demoBinary(t),
+		Args:             []string{"-store", storeURL, "-pin", demoPIN},
+		Env:              demoproc.Environ(keys),
+		StartTimeout:     startTimeout,
+		KeepRequestLines: true,
+	})
+	t.Cleanup(func() {
+		d.Stop()
+		if t.Failed() {
+			t.Logf("log of %s (%s):\n%s", d.Name(), d.URL(), d.Log())
+		}
+	})
+	d.WaitHealthy(startTimeout)
 	return d
-}
-
-// readLog copies the process's log into d.log and sends the first
-// listening URL it sees to found.
-func (d *demo) readLog(r io.Reader, found chan<- string) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	sent := false
-	for sc.Scan() {
-		line := sc.Text()
-		d.log.writeLine(line)
-		if m := listenURL.FindStringSubmatch(line); m != nil && !sent {
-			found <- m[1]
-			sent = true
-		}
-	}
-}
-
-// waitHealthy polls /healthz until it answers 200 or startTimeout passes.
-func (d *demo) waitHealthy(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		res, err := httpClient.Get(d.base + "/healthz")
-		if err == nil {
-			_, _ = io.Copy(io.Discard, res.Body)
-			_ = res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s at %s: /healthz not answering 200 within %v (last error %v)\n%s", d.name, d.base, startTimeout, err, d.log)
-		}
-		select {
-		case <-d.exited:
-			t.Fatalf("%s exited: %v\n%s", d.name, d.cmd.ProcessState, d.log)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// stop asks the process to shut down gracefully (SIGTERM), kills it if
-// it does not within stopTimeout, and fails t if it reported a data race
-// or exited with an error. The log is printed when t has failed.
-func (d *demo) stop(t *testing.T) {
-	t.Helper()
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(stopTimeout):
-		_ = d.cmd.Process.Kill()
-		<-d.exited
-		t.Errorf("%s did not stop within %v of SIGTERM; killed", d.name, stopTimeout)
-	}
-	log := d.log.String()
-	if strings.Contains(log, "WARNING: DATA RACE") {
-		t.Errorf("%s reported a data race", d.name)
-	}
-	if !d.cmd.ProcessState.Success() {
-		t.Errorf("%s exited with %v", d.name, d.cmd.ProcessState)
-	}
-	if t.Failed() {
-		t.Logf("log of %s (%s):\n%s", d.name, d.base, log)
-	}
-}
-
-// lockedBuffer is a log buffer written by the reading goroutine and read
-// by the test.
-type lockedBuffer struct {
-	// mu guards buf.
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) writeLine(line string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.WriteString(line)
-	b.buf.WriteByte('\n')
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tabkit/tabkit/internal/demoproc"
 )
 
 // TestSessionSharedAcrossProcesses signs in through one process and uses
@@ -21,41 +23,41 @@ import (
 // while a process with other signing keys cannot use the cookie.
 func TestSessionSharedAcrossProcesses(t *testing.T) {
 	storeURL := testDB(t, dbSharedSession)
-	keys := signingKeys()
+	keys := demoproc.NewSigningKey()
 	p1 := startDemo(t, "process 1", storeURL, keys)
 	p2 := startDemo(t, "process 2", storeURL, keys)
 
 	b := signIn(t, p1, "Ann")
-	tab := b.openTab(p1)
+	tab := b.At(p1.URL()).OpenTab()
 	want := map[string]int{"COF-001": 2, "BAK-003": 1}
 	for sku, qty := range want {
-		a := b.post(p1, fmt.Sprintf("/%d/cart/items", tab), url.Values{"sku": {sku}, "qty": {strconv.Itoa(qty)}})
+		a := b.At(p1.URL()).PostForm(fmt.Sprintf("/%d/cart/items", tab), url.Values{"sku": {sku}, "qty": {strconv.Itoa(qty)}})
 		mustRedirect(t, "add "+sku+" via process 1", a, fmt.Sprintf("/%d/", tab))
 	}
-	for _, d := range []*demo{p1, p2} {
-		if got := b.cart(d, tab); !maps.Equal(got, want) {
-			t.Errorf("cart of tab %d via %s: got %v, want %v", tab, d.name, got, want)
+	for _, d := range []*demoproc.Demo{p1, p2} {
+		if got := cart(t, b, d, tab); !maps.Equal(got, want) {
+			t.Errorf("cart of tab %d via %s: got %v, want %v", tab, d.Name(), got, want)
 		}
 	}
 
 	// The shared signing keys are what lets process 2 take process 1's
 	// cookie: a process with other keys sees no session in it.
-	stranger := startDemo(t, "process with other keys", storeURL, signingKeys())
-	if a := b.get(stranger, "/sales.json"); a.status != http.StatusUnauthorized {
+	stranger := startDemo(t, "process with other keys", storeURL, demoproc.NewSigningKey())
+	if a := b.At(stranger.URL()).Get("/sales.json"); a.Status != http.StatusUnauthorized {
 		t.Errorf("sales via a process with other signing keys: got %s, want 401", a)
 	}
 
 	// The checkout through process 2 empties the cart process 1 filled
 	// and records a sale that process 1 lists.
-	a := b.post(p2, fmt.Sprintf("/%d/checkout", tab), nil)
-	if a.status != http.StatusSeeOther {
+	a := b.At(p2.URL()).PostForm(fmt.Sprintf("/%d/checkout", tab), nil)
+	if a.Status != http.StatusSeeOther {
 		t.Fatalf("checkout via process 2: got %s, want a 303 to the receipt", a)
 	}
-	if got := b.cart(p1, tab); len(got) != 0 {
+	if got := cart(t, b, p1, tab); len(got) != 0 {
 		t.Errorf("cart of tab %d via process 1 after the checkout: got %v, want it empty", tab, got)
 	}
-	sales := b.get(p1, "/sales.json")
-	mustStatus(t, "sales via process 1", sales, http.StatusOK)
+	sales := b.At(p1.URL()).Get("/sales.json")
+	demoproc.MustStatus(t, "sales via process 1", sales, http.StatusOK)
 	var list []struct {
 		Tab   int `json:"tab"`
 		Items []struct {
@@ -63,11 +65,11 @@ func TestSessionSharedAcrossProcesses(t *testing.T) {
 			Qty int    `json:"qty"`
 		} `json:"items"`
 	}
-	if err := json.Unmarshal([]byte(sales.body), &list); err != nil {
-		t.Fatalf("sales.json: %v\n%s", err, sales.body)
+	if err := json.Unmarshal([]byte(sales.Body), &list); err != nil {
+		t.Fatalf("sales.json: %v\n%s", err, sales.Body)
 	}
 	if len(list) != 1 || list[0].Tab != tab {
-		t.Fatalf("sales via process 1: got %s, want one sale from tab %d", sales.body, tab)
+		t.Fatalf("sales via process 1: got %s, want one sale from tab %d", sales.Body, tab)
 	}
 	sold := make(map[string]int)
 	for _, it := range list[0].Items {
@@ -79,16 +81,20 @@ func TestSessionSharedAcrossProcesses(t *testing.T) {
 
 	// Signing out through process 2 ends the session for process 1 too:
 	// the record is gone from Redis, not merely from one process's view.
-	a = b.post(p2, "/logout", nil)
+	// The cookie as it was before the sign-out, which the browser keeps
+	// sending afterwards, as a copy of it would be.
+	old, _ := b.Cookie(sessionCookie)
+	a = b.At(p2.URL()).PostForm("/logout", nil)
 	mustRedirect(t, "sign-out via process 2", a, "/0/")
-	if c, ok := a.cookie(sessionCookie); !ok || c.MaxAge >= 0 {
+	if c, ok := a.Cookie(sessionCookie); !ok || c.MaxAge >= 0 {
 		t.Errorf("sign-out via process 2: session cookie not expired (%v)", c)
 	}
-	if a := b.get(p1, "/sales.json"); a.status != http.StatusUnauthorized {
+	b.SetCookie(old)
+	if a := b.At(p1.URL()).Get("/sales.json"); a.Status != http.StatusUnauthorized {
 		t.Errorf("sales via process 1 with the old cookie after sign-out: got %s, want 401", a)
 	}
-	a = b.post(p1, fmt.Sprintf("/%d/cart/items", tab), url.Values{"sku": {"COF-001"}})
-	if a.status != http.StatusConflict {
+	a = b.At(p1.URL()).PostForm(fmt.Sprintf("/%d/cart/items", tab), url.Values{"sku": {"COF-001"}})
+	if a.Status != http.StatusConflict {
 		t.Errorf("add via process 1 to tab %d of the ended session: got %s, want 409 (tab not open)", tab, a)
 	}
 	client := dbClient(t, dbSharedSession)
@@ -116,15 +122,15 @@ func TestConcurrentAddsAcrossProcesses(t *testing.T) {
 	skus := []string{"COF-001", "TEA-002", "BAK-003", "SNK-004", "DRK-005", "SAN-006"}
 
 	storeURL := testDB(t, dbConcurrentAdd)
-	keys := signingKeys()
-	procs := []*demo{
+	keys := demoproc.NewSigningKey()
+	procs := []*demoproc.Demo{
 		startDemo(t, "process 1", storeURL, keys),
 		startDemo(t, "process 2", storeURL, keys),
 	}
 	b := signIn(t, procs[0], "Bea")
 	var tabs []int
 	for i := range tabCount {
-		tabs = append(tabs, b.openTab(procs[i%len(procs)]))
+		tabs = append(tabs, b.At(procs[i%len(procs)].URL()).OpenTab())
 	}
 
 	// acked[tab][sku] counts the adds answered with the 303 back to the
@@ -152,18 +158,17 @@ func TestConcurrentAddsAcrossProcesses(t *testing.T) {
 				sku := skus[rng.IntN(len(skus))]
 				d := procs[rng.IntN(len(procs))]
 				path := fmt.Sprintf("/%d/cart/items", tab)
-				a, err := send(t.Context(), http.MethodPost, d.base+path,
-					url.Values{"sku": {sku}, "qty": {"1"}, "csrf": {b.csrf}}, b.cookies()...)
+				a, err := b.At(d.URL()).Add(tab, sku, 1)
 				if err != nil {
-					t.Errorf("client %d: POST %s via %s: %v", client, path, d.name, err)
+					t.Errorf("client %d: POST %s via %s: %v", client, path, d.Name(), err)
 					return
 				}
-				if want := fmt.Sprintf("/%d/", tab); a.status != http.StatusSeeOther || a.header.Get("Location") != want {
-					t.Errorf("client %d: add %s to tab %d via %s: got %s, want a 303 to %s", client, sku, tab, d.name, a, want)
+				if want := fmt.Sprintf("/%d/", tab); a.Status != http.StatusSeeOther || a.Location() != want {
+					t.Errorf("client %d: add %s to tab %d via %s: got %s, want a 303 to %s", client, sku, tab, d.Name(), a, want)
 					return
 				}
-				if c, ok := a.cookie(sessionCookie); ok {
-					t.Errorf("client %d: add via %s changed the session cookie (%v)", client, d.name, c)
+				if c, ok := a.Cookie(sessionCookie); ok {
+					t.Errorf("client %d: add via %s changed the session cookie (%v)", client, d.Name(), c)
 					return
 				}
 				mu.Lock()
@@ -194,8 +199,8 @@ func TestConcurrentAddsAcrossProcesses(t *testing.T) {
 					want[l.sku] = n
 				}
 			}
-			if got := b.cart(d, tab); !maps.Equal(got, want) {
-				t.Errorf("cart of tab %d via %s: got %v, want the acknowledged adds %v", tab, d.name, got, want)
+			if got := cart(t, b, d, tab); !maps.Equal(got, want) {
+				t.Errorf("cart of tab %d via %s: got %v, want the acknowledged adds %v", tab, d.Name(), got, want)
 			}
 		}
 	}
@@ -203,7 +208,7 @@ func TestConcurrentAddsAcrossProcesses(t *testing.T) {
 	// The registers page reads a session-wide summary each add updates
 	// after its cart: the newest cart version must have won in it too.
 	for _, d := range procs {
-		got := b.registerItems(d, tabs[0])
+		got := registerItems(t, b, d, tabs[0])
 		for _, tab := range tabs {
 			want := 0
 			for l, n := range acked {
@@ -212,11 +217,11 @@ func TestConcurrentAddsAcrossProcesses(t *testing.T) {
 				}
 			}
 			if got[tab] != want {
-				t.Errorf("registers page via %s: tab %d shows %d items, want %d", d.name, tab, got[tab], want)
+				t.Errorf("registers page via %s: tab %d shows %d items, want %d", d.Name(), tab, got[tab], want)
 			}
 		}
 		if extra := slices.DeleteFunc(slices.Collect(maps.Keys(got)), func(n int) bool { return n == 0 || slices.Contains(tabs, n) }); len(extra) > 0 {
-			t.Errorf("registers page via %s lists registers never opened: %v", d.name, extra)
+			t.Errorf("registers page via %s lists registers never opened: %v", d.Name(), extra)
 		}
 	}
 }
@@ -227,18 +232,18 @@ var registerCard = regexp.MustCompile(`(?s)data-tab="(\d+)".*?class="register-it
 
 // registerItems reads the registers page from tab through d, as tab
 // number → items in its cart.
-func (b *browser) registerItems(d *demo, tab int) map[int]int {
-	b.t.Helper()
-	a := b.get(d, fmt.Sprintf("/%d/registers", tab))
-	mustStatus(b.t, "registers page via "+d.name, a, http.StatusOK)
+func registerItems(t *testing.T, b *demoproc.Browser, d *demoproc.Demo, tab int) map[int]int {
+	t.Helper()
+	a := b.At(d.URL()).Get(fmt.Sprintf("/%d/registers", tab))
+	demoproc.MustStatus(t, "registers page via "+d.Name(), a, http.StatusOK)
 	got := make(map[int]int)
-	for _, m := range registerCard.FindAllStringSubmatch(a.body, -1) {
+	for _, m := range registerCard.FindAllStringSubmatch(a.Body, -1) {
 		n, _ := strconv.Atoi(m[1])
 		items, _ := strconv.Atoi(m[2])
 		got[n] = items
 	}
 	if len(got) == 0 {
-		b.t.Fatalf("registers page via %s lists no register\n%s", d.name, a.body)
+		t.Fatalf("registers page via %s lists no register\n%s", d.Name(), a.Body)
 	}
 	return got
 }

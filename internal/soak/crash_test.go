@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/tabkit/tabkit/internal/demoproc"
 )
 
 // The crash test's shape: crashBrowsers signed-in browsers with
@@ -31,7 +33,7 @@ const (
 // register is one browser tab adding to its cart, with its own record
 // of what the demo acknowledged.
 type register struct {
-	b    *browser
+	b    *demoproc.Browser
 	name string
 	tab  int
 	// skus are the products this register adds, in turn.
@@ -59,14 +61,14 @@ type register struct {
 // kill: it committed, but the answer never left. It repeats on the same
 // file, so later rounds also show earlier carts survive later crashes.
 func TestKillDuringAddsLosesNoAcknowledgedAdd(t *testing.T) {
-	key := newSigningKey(t)
+	key := demoproc.NewSigningKey()
 	db := filepath.Join(t.TempDir(), "pos.db")
-	tr := newTransport(t, 2*crashBrowsers*crashTabs)
+	tr := demoproc.NewTransport(t, 2*crashBrowsers*crashTabs)
 	var earlier []*register
 	for round := 1; round <= crashRounds; round++ {
 		d := startDemo(t, demoConfig{db: db, signingKey: key})
-		checkCartsKept(t, d.base, earlier)
-		regs := openRegisters(t, tr, d.base, round)
+		checkCartsKept(t, d.URL(), earlier)
+		regs := openRegisters(t, tr, d.URL(), round)
 
 		threshold := crashMinAcks + rand.IntN(crashMinAcks+1)
 		acked, inFlight := addUntilKilled(t, d, regs, threshold)
@@ -74,8 +76,8 @@ func TestKillDuringAddsLosesNoAcknowledgedAdd(t *testing.T) {
 		checkDB(t, db)
 
 		d = startDemo(t, demoConfig{db: db, signingKey: key})
-		landed := checkAcknowledgedAdds(t, d.base, regs)
-		d.stop()
+		landed := checkAcknowledgedAdds(t, d.URL(), regs)
+		d.Stop()
 		checkDB(t, db)
 		stats, listed := storedSessions(t, db)
 		if want := int64(round * crashBrowsers); stats.Sessions != want || int64(listed) != want {
@@ -97,10 +99,10 @@ func openRegisters(t *testing.T, tr *http.Transport, base string, round int) []*
 	var regs []*register
 	for i := range crashBrowsers {
 		b := newBrowser(t, tr, base)
-		b.signIn(t, fmt.Sprintf("Cashier %d.%d", round, i))
+		b.SignIn(testPIN, fmt.Sprintf("Cashier %d.%d", round, i))
 		tabs := []int{0}
 		for range crashTabs - 1 {
-			tabs = append(tabs, b.openTab(t))
+			tabs = append(tabs, b.OpenTab())
 		}
 		for _, tab := range tabs {
 			n := len(regs)
@@ -120,7 +122,7 @@ func openRegisters(t *testing.T, tr *http.Transport, base string, round int) []*
 // addUntilKilled runs every register's adds at once and SIGKILLs the
 // demo once threshold adds are acknowledged. It returns the adds
 // acknowledged and the adds left without an answer.
-func addUntilKilled(t *testing.T, d *demo, regs []*register, threshold int) (acked, inFlight int) {
+func addUntilKilled(t *testing.T, d *demoproc.Demo, regs []*register, threshold int) (acked, inFlight int) {
 	t.Helper()
 	var acks atomic.Int64
 	reached := make(chan struct{})
@@ -129,14 +131,14 @@ func addUntilKilled(t *testing.T, d *demo, regs []*register, threshold int) (ack
 		wg.Go(func() {
 			for i := range maxAddsPerRound {
 				sku := r.skus[i%len(r.skus)]
-				got, err := r.b.add(r.tab, sku, 1)
+				got, err := r.b.Add(r.tab, sku, 1)
 				if err != nil {
 					r.unanswered[sku]++
 					return
 				}
 				if !isAck(got, r.tab) {
 					r.unanswered[sku]++
-					r.unexpected = append(r.unexpected, fmt.Sprintf("add %d: status %d to %q", i, got.status, got.location()))
+					r.unexpected = append(r.unexpected, fmt.Sprintf("add %d: status %d to %q", i, got.Status, got.Location()))
 					return
 				}
 				r.acked[sku]++
@@ -153,7 +155,7 @@ func addUntilKilled(t *testing.T, d *demo, regs []*register, threshold int) (ack
 	case <-done:
 		t.Errorf("every register finished its %d adds before %d were acknowledged", maxAddsPerRound, threshold)
 	}
-	d.kill()
+	d.Kill()
 	// Every register stops at its first unanswered request; the kill
 	// makes those fail at once.
 	<-done
@@ -178,8 +180,8 @@ func addUntilKilled(t *testing.T, d *demo, regs []*register, threshold int) (ack
 func checkAcknowledgedAdds(t *testing.T, base string, regs []*register) (landed int) {
 	t.Helper()
 	for _, r := range regs {
-		r.b.base = base
-		got := r.b.readCart(t, r.tab)
+		r.b = r.b.At(base)
+		got := r.b.Cart(r.tab)
 		products := slices.Sorted(maps.Keys(got))
 		for sku := range r.acked {
 			if !slices.Contains(products, sku) {
@@ -207,8 +209,8 @@ func checkAcknowledgedAdds(t *testing.T, base string, regs []*register) (landed 
 func checkCartsKept(t *testing.T, base string, regs []*register) {
 	t.Helper()
 	for _, r := range regs {
-		r.b.base = base
-		if got := r.b.readCart(t, r.tab); !maps.Equal(got, r.want) {
+		r.b = r.b.At(base)
+		if got := r.b.Cart(r.tab); !maps.Equal(got, r.want) {
 			t.Errorf("%s: cart %v after a later round, want %v", r.name, got, r.want)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tabkit/tabkit/internal/demoproc"
 )
 
 // tmpfsSize is the size of the file system the disk-full test fills.
@@ -92,19 +94,19 @@ func TestDiskFull(t *testing.T) {
 	dir := mountTmpfs(t)
 	db := filepath.Join(dir, "tabkit.db")
 	d := startDemo(t, demoConfig{db: db})
-	b := newBrowser(t, newTransport(t, 4), d.base)
-	b.signIn(t, "Ann")
+	b := newBrowser(t, demoproc.NewTransport(t, 4), d.URL())
+	b.SignIn(testPIN, "Ann")
 	tabs := []int{0}
 	for range 7 {
-		tabs = append(tabs, b.openTab(t))
+		tabs = append(tabs, b.OpenTab())
 	}
 	// acked and refused count adds by tab and product.
 	acked, refused := map[int]cart{}, map[int]cart{}
 	for _, tab := range tabs {
 		acked[tab], refused[tab] = cart{}, cart{}
-		got, err := b.add(tab, skus[tab%len(skus)], 2)
+		got, err := b.Add(tab, skus[tab%len(skus)], 2)
 		if err != nil || !isAck(got, tab) {
-			t.Fatalf("add before filling: %v, %d to %q", err, got.status, got.location())
+			t.Fatalf("add before filling: %v, %d to %q", err, got.Status, got.Location())
 		}
 		acked[tab][skus[tab%len(skus)]] += 2
 	}
@@ -114,10 +116,10 @@ func TestDiskFull(t *testing.T) {
 	// Keep adding new products until one add is refused.
 	var failedTab int
 	var failedSKU string
-	var failed answer
+	var failed demoproc.Answer
 	for i := range maxGrowingAdds {
 		tab, sku := tabs[i%len(tabs)], catalogSKUs[(i/len(tabs))%len(catalogSKUs)]
-		got, err := b.add(tab, sku, 1)
+		got, err := b.Add(tab, sku, 1)
 		if err != nil {
 			t.Fatalf("add %d on a full disk: %v", i, err)
 		}
@@ -127,20 +129,20 @@ func TestDiskFull(t *testing.T) {
 		}
 		refused[tab][sku]++
 		failed, failedTab, failedSKU = got, tab, sku
-		t.Logf("add %d on a full file system refused: %d", i, got.status)
+		t.Logf("add %d on a full file system refused: %d", i, got.Status)
 		break
 	}
-	if failed.status == 0 {
+	if failed.Status == 0 {
 		t.Fatalf("%d adds on a full file system all succeeded", maxGrowingAdds)
 	}
-	if failed.status != http.StatusServiceUnavailable {
-		t.Fatalf("add on a full disk: got %d, want 503\n%s", failed.status, failed.body)
+	if failed.Status != http.StatusServiceUnavailable {
+		t.Fatalf("add on a full disk: got %d, want 503\n%s", failed.Status, failed.Body)
 	}
-	if failed.header.Get("Retry-After") == "" {
+	if failed.Header.Get("Retry-After") == "" {
 		t.Error("the 503 has no Retry-After")
 	}
-	if line, ok := d.log.waitFor(noSpaceLine, 5*time.Second); !ok {
-		t.Errorf("the demo logged no error mentioning the full disk:\n%s", d.log.tail(20))
+	if line, ok := d.Log().WaitFor(noSpaceLine, 5*time.Second); !ok {
+		t.Errorf("the demo logged no error mentioning the full disk:\n%s", d.Log().Tail(20))
 	} else {
 		t.Logf("the demo logged: %s", line)
 	}
@@ -149,27 +151,27 @@ func TestDiskFull(t *testing.T) {
 	checkCarts(t, b, tabs, acked, refused)
 	// The demo commits an add and its flash together, so a refused add
 	// left nothing behind: a retry will not count it twice.
-	if got, want := b.readCart(t, failedTab)[failedSKU], acked[failedTab][failedSKU]; got != want {
+	if got, want := b.Cart(failedTab)[failedSKU], acked[failedTab][failedSKU]; got != want {
 		t.Errorf("cart of tab %d after the refused add of %s: got quantity %d, want %d", failedTab, failedSKU, got, want)
 	}
 	for _, tab := range tabs {
-		page := b.get(t, tabPath(tab, "/"))
-		mustStatus(t, fmt.Sprintf("register page %d on a full disk", tab), page, http.StatusOK)
+		page := b.Get(demoproc.TabPath(tab, "/"))
+		demoproc.MustStatus(t, fmt.Sprintf("register page %d on a full disk", tab), page, http.StatusOK)
 	}
 
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
 	}
-	got, err := b.add(failedTab, failedSKU, 1)
+	got, err := b.Add(failedTab, failedSKU, 1)
 	if err != nil || !isAck(got, failedTab) {
-		t.Fatalf("the refused add once space is free: %v, %d to %q\n%s", err, got.status, got.location(), got.body)
+		t.Fatalf("the refused add once space is free: %v, %d to %q\n%s", err, got.Status, got.Location(), got.Body)
 	}
 	acked[failedTab][failedSKU]++
 	checkCarts(t, b, tabs, acked, refused)
-	other := newBrowser(t, newTransport(t, 1), d.base)
-	other.signIn(t, "Bob")
+	other := newBrowser(t, demoproc.NewTransport(t, 1), d.URL())
+	other.SignIn(testPIN, "Bob")
 
-	d.stop()
+	d.Stop()
 	checkDB(t, db)
 	if stats, listed := storedSessions(t, db); stats.Sessions != 2 || listed != 2 {
 		t.Errorf("%d sessions counted, %d listed; want 2", stats.Sessions, listed)
@@ -180,10 +182,10 @@ func TestDiskFull(t *testing.T) {
 // most the refused ones beyond: the demo commits an add's cart change
 // before the rest of the request, so a request refused late may have
 // added its item all the same.
-func checkCarts(t *testing.T, b *browser, tabs []int, acked, refused map[int]cart) {
+func checkCarts(t *testing.T, b *demoproc.Browser, tabs []int, acked, refused map[int]cart) {
 	t.Helper()
 	for _, tab := range tabs {
-		got := b.readCart(t, tab)
+		got := b.Cart(tab)
 		for sku, n := range got {
 			if lo, hi := acked[tab][sku], acked[tab][sku]+refused[tab][sku]; n < lo || n > hi {
 				t.Errorf("tab %d: %s × %d, want %d to %d", tab, sku, n, lo, hi)

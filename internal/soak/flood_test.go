@@ -52,7 +52,7 @@ var floodMix = []floodRequest{
 func TestCookielessFloodStoresNothing(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "pos.db")
 	d := startDemo(t, demoConfig{db: db, args: []string{"-max-sessions", fmt.Sprint(floodQuota)}})
-	addr := strings.TrimPrefix(d.base, "http://")
+	addr := strings.TrimPrefix(d.URL(), "http://")
 	raw := make([][]byte, len(floodMix))
 	for i, fr := range floodMix {
 		raw[i] = encodeFlood(addr, fr)
@@ -99,7 +99,7 @@ func TestCookielessFloodStoresNothing(t *testing.T) {
 	}
 	t.Logf("%d cookieless requests in %v (%.0f/s)", floodRequests, elapsed.Round(time.Millisecond), floodRequests/elapsed.Seconds())
 
-	d.stop()
+	d.Stop()
 	checkDB(t, db)
 	stats, listed := storedSessions(t, db)
 	if stats.Sessions != 0 || listed != 0 || stats.Bytes != 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/tabkit/tabkit/internal/demoproc"
 	"github.com/tabkit/tabkit/kit"
 	"github.com/tabkit/tabkit/store"
 )
@@ -65,19 +66,19 @@ func TestReadsWhileWritesAreRefused(t *testing.T) {
 	}))
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	b := newBrowser(t, newTransport(t, 1), srv.URL)
-	mustStatus(t, "write tab 0", b.post(t, "/0/note", url.Values{"note": {"zero"}}), http.StatusSeeOther)
-	tab := b.openTab(t)
-	mustStatus(t, "write the new tab", b.post(t, tabPath(tab, "/note"), url.Values{"note": {"one"}}), http.StatusSeeOther)
+	b := newBrowser(t, demoproc.NewTransport(t, 1), srv.URL)
+	demoproc.MustStatus(t, "write tab 0", b.PostForm("/0/note", url.Values{"note": {"zero"}}), http.StatusSeeOther)
+	tab := b.OpenTab()
+	demoproc.MustStatus(t, "write the new tab", b.PostForm(demoproc.TabPath(tab, "/note"), url.Values{"note": {"one"}}), http.StatusSeeOther)
 
 	st.full.Store(true)
 	for _, tt := range []struct {
 		tab  int
 		want string
 	}{{0, "zero"}, {tab, "one"}} {
-		got := b.get(t, tabPath(tt.tab, "/note"))
-		if got.status != http.StatusOK || got.body != tt.want {
-			t.Errorf("read of tab %d while writes are refused: got %d %q, want 200 %q", tt.tab, got.status, got.body, tt.want)
+		got := b.Get(demoproc.TabPath(tt.tab, "/note"))
+		if got.Status != http.StatusOK || got.Body != tt.want {
+			t.Errorf("read of tab %d while writes are refused: got %d %q, want 200 %q", tt.tab, got.Status, got.Body, tt.want)
 		}
 	}
 }
