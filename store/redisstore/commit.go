@@ -94,6 +94,10 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 		// PlanCommit checks for a live session before anything else.
 		return store.Meta{}, s.existsOr(ctx, key, now, err)
 	}
+	if s.maxSessions > 0 {
+		s.quotaMu.Lock()
+		defer s.quotaMu.Unlock()
+	}
 	if err := s.checkQuota(ctx, now); err != nil {
 		return store.Meta{}, s.existsOr(ctx, key, now, err)
 	}

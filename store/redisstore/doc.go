@@ -73,8 +73,9 @@
 // and Sweep reports little. The index sits in a key of its own, updated
 // next to (not inside) each session's atomic change, so in a rare race a
 // session can miss it: Redis still expires that session, but Sweep and
-// the MaxSessions count do not see it, and concurrent creates may
-// overshoot MaxSessions by the number in flight.
+// the MaxSessions count do not see it, and concurrent creates in several
+// processes may overshoot MaxSessions by the number in flight (one Store
+// counts and creates in turn).
 //
 // Any session ID is accepted, but Redis Cluster hashes only the part
 // before its first '}' (IDs from the kit package have none), so IDs

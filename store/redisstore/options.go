@@ -26,8 +26,9 @@ type Options struct {
 
 	// MaxSessions caps the number of stored sessions: a Commit that
 	// creates one more fails with store.ErrFull, after a Sweep has made
-	// what room it can. Existing sessions keep working. Creates racing
-	// each other may overshoot by the number in flight. Zero means no cap.
+	// what room it can. Existing sessions keep working. The creates of one
+	// Store take turns, so one process never overshoots; creates racing in
+	// several processes may, by the number in flight. Zero means no cap.
 	MaxSessions int64
 
 	// MaxRetries bounds how often a Commit with EditMeta or Update

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,11 @@ type Store struct {
 	scanCount int64
 
 	locks sessionLocks
+
+	// quotaMu makes counting and creating one step for the creates of
+	// this Store when MaxSessions is set, so one process never overshoots
+	// the quota; several processes still may, by the creates in flight.
+	quotaMu sync.Mutex
 }
 
 var (

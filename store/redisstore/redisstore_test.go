@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -734,5 +735,31 @@ func TestConflictRetries(t *testing.T) {
 	}
 	if rec, _, _ := s.Load(ctx, id); string(rec.Values[key]) != "+" {
 		t.Errorf("after the failed commit: mine=%q, want + (unchanged)", rec.Values[key])
+	}
+}
+
+func TestMaxSessionsHoldsUnderConcurrentCreates(t *testing.T) {
+	s := newTestStore(t, Options{MaxSessions: 5})
+	ctx := t.Context()
+	var created, full atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.Commit(ctx, fmt.Sprint("c", i), store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour)})
+			switch {
+			case err == nil:
+				created.Add(1)
+			case errors.Is(err, store.ErrFull):
+				full.Add(1)
+			default:
+				t.Errorf("create %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if created.Load() != 5 || full.Load() != 27 {
+		t.Errorf("32 concurrent creates under a quota of 5: got %d created and %d refused, want 5 and 27", created.Load(), full.Load())
 	}
 }
