@@ -236,7 +236,6 @@ func (s *Session) Tab() *Tab {
 // fails.
 func (s *Session) Discard() {
 	s.st.clearPending()
-	s.st.labels = nil
 }
 
 // IsNew reports whether the request arrived without a live session.

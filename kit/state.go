@@ -135,6 +135,7 @@ func (st *requestState) queueUpdate(k store.Key, fn store.UpdateFunc) error {
 
 func (st *requestState) clearPending() {
 	st.set, st.del, st.updates, st.edits, st.upkeep = nil, nil, nil, nil, nil
+	st.labels = nil
 }
 
 // put records a pending write of k, refusing what cannot fit.
