@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -10,7 +11,11 @@ import (
 
 // The binary forms below are what backends write to disk or to Redis. They
 // start with a format byte so a later version can read older records.
-const metaFormat1 = 1
+const (
+	metaFormat1 = 1
+	// metaFormat2 adds the principal and the value deadlines at the end.
+	metaFormat2 = 2
+)
 
 // Key kinds, the first byte of an encoded Key.
 const (
@@ -20,7 +25,7 @@ const (
 
 // AppendMeta appends the binary form of m to dst.
 func AppendMeta(dst []byte, m *Meta) []byte {
-	dst = append(dst, metaFormat1)
+	dst = append(dst, metaFormat2)
 	dst = appendTime(dst, m.Created)
 	dst = appendTime(dst, m.LastSeen)
 	dst = appendTime(dst, m.IdleDeadline)
@@ -43,7 +48,33 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 		dst = binary.AppendUvarint(dst, uint64(len(info.Label)))
 		dst = append(dst, info.Label...)
 	}
+	dst = binary.AppendUvarint(dst, uint64(len(m.Principal)))
+	dst = append(dst, m.Principal...)
+	dst = binary.AppendUvarint(dst, uint64(len(m.Expiring)))
+	keys := make([]Key, 0, len(m.Expiring))
+	for k := range m.Expiring {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, compareKeys)
+	for _, k := range keys {
+		dst = binary.AppendUvarint(dst, uint64(keyLen(k)))
+		dst = AppendKey(dst, k)
+		dst = appendTime(dst, m.Expiring[k])
+	}
 	return dst
+}
+
+// compareKeys orders keys as their encodings sort.
+func compareKeys(a, b Key) int {
+	return bytes.Compare(AppendKey(nil, a), AppendKey(nil, b))
+}
+
+// keyLen is the length of k's encoding.
+func keyLen(k Key) int {
+	if k.InTab {
+		return 5 + len(k.Name)
+	}
+	return 1 + len(k.Name)
 }
 
 // ParseMeta decodes what AppendMeta wrote. Any other input gives an error
@@ -51,7 +82,8 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 // than its input justifies.
 func ParseMeta(b []byte) (Meta, error) {
 	d := decoder{buf: b}
-	if format := d.byte(); format != metaFormat1 {
+	format := d.byte()
+	if format != metaFormat1 && format != metaFormat2 {
 		return Meta{}, fmt.Errorf("%w: meta format %d", ErrCorrupt, format)
 	}
 	var m Meta
@@ -83,6 +115,9 @@ func ParseMeta(b []byte) (Meta, error) {
 		}
 		m.Tabs[n] = info
 	}
+	if format >= metaFormat2 {
+		d.metaFormat2(&m)
+	}
 	if d.err == nil && len(d.buf) != 0 {
 		d.fail("%d trailing bytes", len(d.buf))
 	}
@@ -90,6 +125,36 @@ func ParseMeta(b []byte) (Meta, error) {
 		return Meta{}, d.err
 	}
 	return m, nil
+}
+
+// metaFormat2 reads the fields format 2 added.
+func (d *decoder) metaFormat2(m *Meta) {
+	m.Principal = string(d.bytes(d.uvarint()))
+	count := d.uvarint()
+	// Each deadline takes at least three bytes.
+	if d.err == nil && count > uint64(len(d.buf))/3 {
+		d.fail("deadline count %d", count)
+	}
+	for i := uint64(0); i < count && d.err == nil; i++ {
+		raw := d.bytes(d.uvarint())
+		at := d.time()
+		if d.err != nil {
+			return
+		}
+		k, err := ParseKey(raw)
+		if err != nil {
+			d.fail("deadline key: %v", err)
+			return
+		}
+		if m.Expiring == nil {
+			m.Expiring = make(map[Key]time.Time, count)
+		}
+		if _, dup := m.Expiring[k]; dup {
+			d.fail("deadline of %q twice", k.Name)
+			return
+		}
+		m.Expiring[k] = at
+	}
 }
 
 // AppendKey appends the binary form of k to dst. Encoded keys of one

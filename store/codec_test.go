@@ -28,6 +28,14 @@ func sameMeta(a, b store.Meta) bool {
 			return false
 		}
 	}
+	if a.Principal != b.Principal || len(a.Expiring) != len(b.Expiring) {
+		return false
+	}
+	for k, x := range a.Expiring {
+		if y, ok := b.Expiring[k]; !ok || !x.Equal(y) {
+			return false
+		}
+	}
 	return true
 }
 
@@ -54,7 +62,12 @@ func sampleMetas() []struct {
 				3: {Created: codecNow.Add(time.Second), LastSeen: codecNow.Add(2 * time.Second), Label: "Kasse 3 — Café ☕", Bytes: 300},
 				7: {Label: "zero times"},
 			},
-			NextTab: 8,
+			NextTab:   8,
+			Principal: "cashier-7 ✓",
+			Expiring: map[store.Key]time.Time{
+				store.SessionKey("otp"): codecNow.Add(5 * time.Minute),
+				store.TabKey(3, "hold"): codecNow.Add(time.Second),
+			},
 			Bytes:   312,
 			Version: 42,
 		}},
@@ -123,7 +136,9 @@ func TestParseMetaCorrupt(t *testing.T) {
 	}{
 		{"nil", nil},
 		{"format 0", []byte{0}},
-		{"format 2", append([]byte{2}, store.AppendMeta(nil, &store.Meta{})[1:]...)},
+		{"format 3", append([]byte{3}, store.AppendMeta(nil, &store.Meta{})[1:]...)},
+		{"format 2 without its fields", append([]byte{2}, rawMeta(1, 0)[1:]...)},
+		{"deadline key corrupt", append(store.AppendMeta(nil, &store.Meta{})[:len(store.AppendMeta(nil, &store.Meta{}))-1], 1, 1, 'x', 0)},
 		{"trailing byte", append(store.AppendMeta(nil, &store.Meta{NextTab: 1}), 0)},
 		{"varint too long", append([]byte{1}, bytes.Repeat([]byte{0xff}, 11)...)},
 		{"NextTab past uint32", rawMeta(math.MaxUint32+1, 0)},
@@ -229,6 +244,7 @@ func FuzzParseMeta(f *testing.F) {
 	}
 	f.Add(rawMeta(3, 2, rawTab(1, 3, "abc"), rawTab(2, 0, "")))
 	f.Add(rawMeta(1, math.MaxUint64))
+	f.Add(rawMeta(1, 0)) // format 1, as older stores wrote it
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := store.ParseMeta(b)

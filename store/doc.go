@@ -12,18 +12,31 @@
 //		Set: map[store.Key][]byte{store.TabKey(3, "cart"): cartJSON},
 //	})
 //
-// Backends live in sub-packages (store/boltstore, store/redisstore) and
+// Backends live in sub-packages (store/boltstore, store/redisstore,
+// store/pgstore) and
 // all pass the same conformance suite, store/storetest. They apply deltas
 // through PlanCommit, so a delta means the same thing everywhere.
 //
+// A delta can also say what it was computed from (Delta.Expect): a request
+// that read a key and then writes it commits only if the key still holds
+// what it read, and otherwise fails with ErrConflict, so even naive
+// get-modify-set code never loses an acknowledged write. Move carries a
+// session to a new ID in one step (kit's Regenerate), after which the old
+// ID refuses every commit. Values may have a time to live (Delta.Expires,
+// Meta.Expiring), and a session a principal (Meta.Principal, usually the
+// signed-in user) with an optional per-principal session limit.
+//
 // Optional abilities are separate interfaces found by type assertion:
-// Sweeper, Lister, Statser and io.Closer.
+// Sweeper, Lister, Statser, PrincipalIndex, Notifier and io.Closer.
 //
 // # Security
 //
-// Stores trust the session IDs they are given; the kit package generates
-// them from crypto/rand and never adopts one from a client. Values are
-// opaque bytes. Delta.MaxBytes bounds what one session may hold.
+// Stores never see the token a browser's cookie carries, only
+// HashToken(token): whoever reads a store (a copied file, a Redis SCAN, a
+// backup, an admin listing) learns nothing that works as a cookie. The kit
+// package generates tokens from crypto/rand and never adopts one from a
+// client. Values are opaque bytes. Delta.MaxBytes bounds what one session
+// may hold.
 //
 // # Caveats
 //

@@ -43,4 +43,15 @@ var (
 
 	// ErrCorrupt is returned when a stored record cannot be decoded.
 	ErrCorrupt = errors.New("store: corrupt record")
+
+	// ErrConflict is returned by Commit and Move when a value named in
+	// Delta.Expect no longer holds what the caller read: another request
+	// changed it meanwhile. Nothing was written; reading again and
+	// retrying is safe.
+	ErrConflict = errors.New("store: value changed since it was read")
+
+	// ErrTooManySessions is returned by Commit when giving the session a
+	// principal would exceed Delta.PrincipalLimit and the limit does not
+	// evict. Nothing was written.
+	ErrTooManySessions = errors.New("store: principal has too many sessions")
 )

@@ -3,6 +3,7 @@ package store
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"maps"
 	"sync"
 	"time"
@@ -23,11 +24,15 @@ type MemoryOptions struct {
 type Memory struct {
 	now Clock
 
-	// mu guards sessions, expiry and closed.
+	// mu guards sessions, principals, expiry and closed.
 	mu       sync.RWMutex
 	sessions map[string]*memorySession
-	expiry   expiryQueue
-	closed   bool
+	// principals indexes sessions by Meta.Principal.
+	principals map[string]map[string]struct{}
+	expiry     expiryQueue
+	closed     bool
+
+	notify subscribers
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -45,10 +50,11 @@ func NewMemory() *Memory { return NewMemoryWith(MemoryOptions{}) }
 // NewMemoryWith returns an in-memory store configured by opts.
 func NewMemoryWith(opts MemoryOptions) *Memory {
 	m := &Memory{
-		now:      opts.Now,
-		sessions: make(map[string]*memorySession),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		now:        opts.Now,
+		sessions:   make(map[string]*memorySession),
+		principals: make(map[string]map[string]struct{}),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 	interval := opts.SweepInterval
 	if interval == 0 {
@@ -94,6 +100,7 @@ func (m *Memory) Load(ctx context.Context, id string) (Record, bool, error) {
 	for k, v := range s.values {
 		rec.Values[k] = append([]byte(nil), v...)
 	}
+	rec.DropExpiredValues(m.now.Now())
 	return rec, true, nil
 }
 
@@ -112,6 +119,8 @@ func (m *Memory) Commit(ctx context.Context, id string, d Delta) (Meta, error) {
 	if err := checkCall(ctx, id); err != nil {
 		return Meta{}, err
 	}
+	var evicted []Event
+	defer func() { m.notify.send(evicted) }()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -119,22 +128,85 @@ func (m *Memory) Commit(ctx context.Context, id string, d Delta) (Meta, error) {
 	}
 	s := m.live(id)
 	var current *Meta
-	get := func(Key) ([]byte, bool, error) { return nil, false, nil }
 	if s != nil {
 		current = &s.meta
-		get = func(k Key) ([]byte, bool, error) {
-			v, ok := s.values[k]
-			return v, ok, nil
-		}
 	}
-	plan, err := PlanCommit(m.now.Now(), current, get, &d)
+	now := m.now.Now()
+	plan, err := PlanCommit(now, current, s.reader(), &d)
 	if err != nil {
 		return Meta{}, err
 	}
-	if s == nil {
-		s = &memorySession{values: make(map[Key][]byte)}
-		m.sessions[id] = s // replaces an expired record, if any
+	var victims []string
+	if d.JoinsPrincipal(current) {
+		if victims, err = d.PrincipalLimit.Victims(m.sessionsOf(d.Principal, id)); err != nil {
+			return Meta{}, err
+		}
 	}
+	for _, victim := range victims {
+		evicted = append(evicted, Event{Kind: EventEvicted, ID: victim, Principal: d.Principal, At: now})
+		m.remove(victim)
+	}
+	if s == nil {
+		m.remove(id) // an expired record, if any
+		s = &memorySession{values: make(map[Key][]byte)}
+		m.sessions[id] = s
+	}
+	m.apply(id, s, &plan)
+	return s.meta.Clone(), nil
+}
+
+// Move implements Store.
+func (m *Memory) Move(ctx context.Context, from, to string, d Delta) (Meta, error) {
+	if err := checkCall(ctx, from); err != nil {
+		return Meta{}, err
+	}
+	if err := CheckID(to); err != nil {
+		return Meta{}, err
+	}
+	if d.Create || from == to {
+		return Meta{}, errBadMove
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return Meta{}, ErrClosed
+	}
+	s := m.live(from)
+	if s == nil {
+		return Meta{}, ErrNotFound
+	}
+	if m.live(to) != nil {
+		return Meta{}, ErrExists
+	}
+	plan, err := PlanCommit(m.now.Now(), &s.meta, s.reader(), &d)
+	if err != nil {
+		return Meta{}, err
+	}
+	m.remove(to) // an expired record, if any
+	m.remove(from)
+	m.sessions[to] = s
+	// apply indexes and queues what changed; under the new ID everything
+	// is new.
+	s.meta = Meta{}
+	m.apply(to, s, &plan)
+	return s.meta.Clone(), nil
+}
+
+// errBadMove is a caller's mistake, never a condition to branch on.
+var errBadMove = errors.New("store: Move needs two different IDs and a delta without Create")
+
+func (s *memorySession) reader() ValueReader {
+	if s == nil {
+		return func(Key) ([]byte, bool, error) { return nil, false, nil }
+	}
+	return func(k Key) ([]byte, bool, error) {
+		v, ok := s.values[k]
+		return v, ok, nil
+	}
+}
+
+// apply writes plan into session id, s. m.mu is held.
+func (m *Memory) apply(id string, s *memorySession, plan *Plan) {
 	for _, tab := range plan.DropTabs {
 		for k := range s.values {
 			if k.InTab && k.Tab == tab {
@@ -149,10 +221,71 @@ func (m *Memory) Commit(ctx context.Context, id string, d Delta) (Meta, error) {
 	if at := plan.Meta.ExpiresAt(); !at.IsZero() && !at.Equal(s.meta.ExpiresAt()) {
 		m.expiry.add(at, id)
 	}
+	if before, after := s.meta.Principal, plan.Meta.Principal; before != after {
+		m.unindex(before, id)
+		m.index(after, id)
+	}
 	s.meta = plan.Meta
 	m.compactExpiry()
-	return s.meta.Clone(), nil
 }
+
+func (m *Memory) index(principal, id string) {
+	if principal == "" {
+		return
+	}
+	ids := m.principals[principal]
+	if ids == nil {
+		ids = make(map[string]struct{})
+		m.principals[principal] = ids
+	}
+	ids[id] = struct{}{}
+}
+
+func (m *Memory) unindex(principal, id string) {
+	if ids := m.principals[principal]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(m.principals, principal)
+		}
+	}
+}
+
+// remove deletes session id, live or not, and its index entry. m.mu is
+// held.
+func (m *Memory) remove(id string) {
+	if s := m.sessions[id]; s != nil {
+		m.unindex(s.meta.Principal, id)
+		delete(m.sessions, id)
+	}
+}
+
+// sessionsOf lists the live sessions of principal other than except.
+// m.mu is held.
+func (m *Memory) sessionsOf(principal, except string) []SessionRef {
+	var refs []SessionRef
+	for id := range m.principals[principal] {
+		if s := m.live(id); s != nil && id != except {
+			refs = append(refs, SessionRef{ID: id, Meta: s.meta.Clone()})
+		}
+	}
+	return refs
+}
+
+// SessionsOf implements PrincipalIndex.
+func (m *Memory) SessionsOf(ctx context.Context, principal string) ([]SessionRef, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	return m.sessionsOf(principal, ""), nil
+}
+
+// Subscribe implements Notifier.
+func (m *Memory) Subscribe(fn func(Event)) (cancel func()) { return m.notify.add(fn) }
 
 // Delete implements Store.
 func (m *Memory) Delete(ctx context.Context, id string) error {
@@ -164,7 +297,7 @@ func (m *Memory) Delete(ctx context.Context, id string) error {
 	if m.closed {
 		return ErrClosed
 	}
-	delete(m.sessions, id)
+	m.remove(id)
 	return nil
 }
 
@@ -173,6 +306,8 @@ func (m *Memory) Sweep(ctx context.Context) (SweepResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SweepResult{}, err
 	}
+	var expired []Event
+	defer func() { m.notify.send(expired) }()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
@@ -188,7 +323,8 @@ func (m *Memory) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		res.Sessions++
 		res.Bytes += s.meta.Bytes
-		delete(m.sessions, e.id)
+		expired = append(expired, Event{Kind: EventExpired, ID: e.id, Principal: s.meta.Principal, At: now})
+		m.remove(e.id)
 	}
 	return res, nil
 }
@@ -261,6 +397,7 @@ func (m *Memory) Close() error {
 		m.mu.Lock()
 		m.closed = true
 		m.sessions = nil
+		m.principals = nil
 		m.expiry = nil
 		m.mu.Unlock()
 	})

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"time"
 )
 
@@ -41,10 +42,22 @@ func PlanCommit(now time.Time, current *Meta, get ValueReader, d *Delta) (Plan, 
 	default:
 		m = current.Clone()
 	}
-	before := m.Clone()
 	applyDeadlines(&m, d)
 
-	p := planner{now: now, get: get, pending: make(map[Key]pendingValue)}
+	p := planner{now: now, get: get, meta: &m, pending: make(map[Key]pendingValue)}
+	// Values whose time ran out read as missing: they are removed first,
+	// so expectations and updates see them gone, and their bytes return.
+	for k := range m.Expiring {
+		if m.ValueExpired(k, now) {
+			if err := p.remove(k); err != nil {
+				return Plan{}, err
+			}
+		}
+	}
+	if err := p.checkExpectations(d.Expect); err != nil {
+		return Plan{}, err
+	}
+	before := m.Clone()
 	if d.EditMeta != nil {
 		edited, err := editMeta(before, m, d.EditMeta)
 		if err != nil {
@@ -52,8 +65,15 @@ func PlanCommit(now time.Time, current *Meta, get ValueReader, d *Delta) (Plan, 
 		}
 		m = edited
 		p.dropped = droppedTabs(&before, &m)
+		for k := range m.Expiring {
+			if k.InTab && p.dropped[k.Tab] {
+				delete(m.Expiring, k)
+			}
+		}
 	}
-	p.meta = &m
+	if d.SetPrincipal {
+		m.Principal = d.Principal
+	}
 	for _, k := range d.Delete {
 		if err := p.remove(k); err != nil {
 			return Plan{}, err
@@ -63,11 +83,19 @@ func PlanCommit(now time.Time, current *Meta, get ValueReader, d *Delta) (Plan, 
 		if err := p.put(k, v); err != nil {
 			return Plan{}, err
 		}
+		p.setDeadline(k, d.Expires, true)
 	}
 	for k, fn := range d.Update {
-		if err := p.update(k, fn); err != nil {
+		written, err := p.update(k, fn)
+		if err != nil {
 			return Plan{}, err
 		}
+		if written {
+			p.setDeadline(k, d.Expires, false)
+		}
+	}
+	if len(m.Expiring) == 0 {
+		m.Expiring = nil
 	}
 
 	m.NextTab = max(m.NextTab, 1)
@@ -79,10 +107,45 @@ func PlanCommit(now time.Time, current *Meta, get ValueReader, d *Delta) (Plan, 
 		}
 	}
 	m.Version++
-	if d.MaxBytes > 0 && m.Bytes > d.MaxBytes && m.Bytes > before.Bytes {
+	start := int64(0)
+	if current != nil {
+		start = current.Bytes
+	}
+	if d.MaxBytes > 0 && m.Bytes > d.MaxBytes && m.Bytes > start {
 		return Plan{}, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, m.Bytes, d.MaxBytes)
 	}
 	return p.plan(), nil
+}
+
+// checkExpectations fails with ErrConflict unless every expected value is
+// what the session holds.
+func (p *planner) checkExpectations(expect map[Key]Expected) error {
+	for k, want := range expect {
+		v, found, err := p.current(k)
+		if err != nil {
+			return err
+		}
+		if found != want.Found || found && !bytes.Equal(v, want.Value) {
+			return fmt.Errorf("%w: key %q", ErrConflict, k.Name)
+		}
+	}
+	return nil
+}
+
+// setDeadline records the deadline that expires gives k, which the delta
+// just wrote; without one, a Set clears k's deadline and an Update keeps
+// it.
+func (p *planner) setDeadline(k Key, expires map[Key]time.Time, clear bool) {
+	at, ok := expires[k]
+	switch {
+	case ok && !at.IsZero():
+		if p.meta.Expiring == nil {
+			p.meta.Expiring = make(map[Key]time.Time)
+		}
+		p.meta.Expiring[k] = at
+	case clear || ok:
+		delete(p.meta.Expiring, k)
+	}
 }
 
 func applyDeadlines(m *Meta, d *Delta) {
@@ -98,7 +161,7 @@ func applyDeadlines(m *Meta, d *Delta) {
 }
 
 // editMeta runs fn on a copy of m and puts back what the store owns: the
-// byte counts and the version.
+// byte counts, the version, the principal and the value deadlines.
 func editMeta(before, m Meta, fn func(*Meta) error) (Meta, error) {
 	edited := m.Clone()
 	// fn opens tabs with m.Tabs[n] = ...; a new session's nil table would
@@ -110,6 +173,7 @@ func editMeta(before, m Meta, fn func(*Meta) error) (Meta, error) {
 		return Meta{}, err
 	}
 	edited.Bytes, edited.Version = before.Bytes, before.Version
+	edited.Principal, edited.Expiring = before.Principal, maps.Clone(before.Expiring)
 	for n, info := range edited.Tabs {
 		info.Bytes = before.Tabs[n].Bytes
 		edited.Tabs[n] = info
@@ -162,6 +226,7 @@ func (p *planner) current(k Key) ([]byte, bool, error) {
 }
 
 func (p *planner) remove(k Key) error {
+	delete(p.meta.Expiring, k)
 	old, found, err := p.current(k)
 	if err != nil || !found {
 		return err
@@ -188,25 +253,27 @@ func (p *planner) put(k Key, v []byte) error {
 	return nil
 }
 
-func (p *planner) update(k Key, fn UpdateFunc) error {
+// update runs fn on k's current value; written says the key holds a value
+// afterwards.
+func (p *planner) update(k Key, fn UpdateFunc) (written bool, err error) {
 	if err := p.checkWritable(k); err != nil {
-		return err
+		return false, err
 	}
 	old, found, err := p.current(k)
 	if err != nil {
-		return err
+		return false, err
 	}
 	// fn gets its own copy: the reader's slice may be the stored value
 	// itself (read-only memory in bbolt), and a function that scribbled on
 	// it would change the session even when the delta then fails.
 	updated, err := fn(bytes.Clone(old), found)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if updated == nil {
-		return p.remove(k)
+		return false, p.remove(k)
 	}
-	return p.put(k, updated)
+	return true, p.put(k, updated)
 }
 
 func (p *planner) checkWritable(k Key) error {

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -62,6 +65,16 @@ type Meta struct {
 	// reused.
 	NextTab uint32
 
+	// Principal names who the session belongs to, usually a user ID set
+	// at sign-in; "" when nobody. Stores that implement PrincipalIndex
+	// keep an index from principals to their sessions.
+	Principal string
+
+	// Expiring holds the deadline of every value that has one (a value set
+	// with a time to live). From its deadline on, a value reads as missing
+	// and the next commit removes it. Nil when no value has a deadline.
+	Expiring map[Key]time.Time
+
 	// Bytes is the size of every key name and value of the session,
 	// maintained by the store.
 	Bytes int64
@@ -110,17 +123,58 @@ func (m *Meta) IsOpen(tab uint32) bool {
 // Clone returns a deep copy of m.
 func (m Meta) Clone() Meta {
 	m.Tabs = maps.Clone(m.Tabs)
+	m.Expiring = maps.Clone(m.Expiring)
 	return m
+}
+
+// ValueExpired reports whether value k has a deadline at or before now.
+func (m *Meta) ValueExpired(k Key, now time.Time) bool {
+	at, ok := m.Expiring[k]
+	return ok && !now.Before(at)
+}
+
+// DropExpiredValues removes from r the values whose deadline has passed
+// at now, with their deadlines and their bytes, so r reads as it will
+// once the next commit has reclaimed them. Backends call it in Load.
+func (r *Record) DropExpiredValues(now time.Time) {
+	for k := range r.Meta.Expiring {
+		if !r.Meta.ValueExpired(k, now) {
+			continue
+		}
+		delete(r.Meta.Expiring, k)
+		v, ok := r.Values[k]
+		if !ok {
+			continue
+		}
+		delete(r.Values, k)
+		size := k.size(v)
+		r.Meta.Bytes -= size
+		if info, ok := r.Meta.Tabs[k.Tab]; ok && k.InTab {
+			info.Bytes -= size
+			r.Meta.Tabs[k.Tab] = info
+		}
+	}
+	if len(r.Meta.Expiring) == 0 {
+		r.Meta.Expiring = nil
+	}
 }
 
 // Delta is one atomic change to a session: what a request changed, and
 // nothing else, so two requests that change different keys never undo each
-// other. Commit applies its parts in this order: Create, deadlines, EditMeta,
-// Delete, Set, Update.
+// other. Commit applies its parts in this order: Create, deadlines, the
+// removal of values whose time to live ran out, Expect, EditMeta,
+// Principal, Delete, Set, Update.
 type Delta struct {
 	// Create makes a new session. Commit fails with ErrExists when the ID
 	// is live, and with ErrNotFound when Create is false and it is not.
 	Create bool
+
+	// Expect lists values the change was computed from: Commit fails with
+	// ErrConflict, writing nothing, unless each key still holds the value
+	// given (or, with Found false, is still missing). A request that read
+	// a key and then sets or deletes it sends what it read, so a write
+	// made meanwhile by another request is never silently overwritten.
+	Expect map[Key]Expected
 
 	// LastSeen, IdleDeadline and AbsDeadline replace the session's fields
 	// when non-zero.
@@ -148,9 +202,43 @@ type Delta struct {
 	// more than once and its result must depend only on its input.
 	Update map[Key]UpdateFunc
 
+	// Expires gives values of Set and Update a deadline (see
+	// Meta.Expiring). A key that Set writes without an entry here loses
+	// any deadline it had; one that Update writes keeps it. Entries for
+	// keys the delta does not write are ignored.
+	Expires map[Key]time.Time
+
+	// SetPrincipal makes Principal the session's principal ("" clears it);
+	// stores with a PrincipalIndex move the session in the index in the
+	// same transaction.
+	SetPrincipal bool
+	Principal    string
+	// PrincipalLimit bounds the live sessions of Principal when
+	// SetPrincipal gives the session a new, non-empty principal. It is
+	// ignored otherwise, and by stores without a PrincipalIndex.
+	PrincipalLimit PrincipalLimit
+
 	// MaxBytes caps the session's Bytes after the change. Zero means no cap
 	// from the caller (the store may still have its own).
 	MaxBytes int64
+}
+
+// Expected is the value a key is expected to hold, for Delta.Expect.
+type Expected struct {
+	Value []byte
+	Found bool
+}
+
+// PrincipalLimit caps how many live sessions one principal may have.
+type PrincipalLimit struct {
+	// Max is the most sessions the principal may have, this one
+	// included. Zero means no limit.
+	Max int
+	// EvictOldest, when set, makes room by deleting the principal's least
+	// recently seen sessions (reported to Notifier subscribers as
+	// EventEvicted). When false the commit fails with
+	// ErrTooManySessions and writes nothing.
+	EvictOldest bool
 }
 
 // UpdateFunc computes a key's new value from its current one.
@@ -158,5 +246,40 @@ type UpdateFunc func(old []byte, found bool) (updated []byte, err error)
 
 // IsEmpty reports whether d changes nothing but, possibly, deadlines.
 func (d *Delta) IsEmpty() bool {
-	return !d.Create && d.EditMeta == nil && len(d.Delete) == 0 && len(d.Set) == 0 && len(d.Update) == 0
+	return !d.Create && d.EditMeta == nil && !d.SetPrincipal && len(d.Delete) == 0 && len(d.Set) == 0 && len(d.Update) == 0
+}
+
+// JoinsPrincipal reports whether d gives a session whose meta is current
+// (nil for a new one) a new, non-empty principal under a limit, so the
+// store must apply d.PrincipalLimit.
+func (d *Delta) JoinsPrincipal(current *Meta) bool {
+	if !d.SetPrincipal || d.Principal == "" || d.PrincipalLimit.Max <= 0 {
+		return false
+	}
+	return current == nil || current.Principal != d.Principal
+}
+
+// Victims decides what joining a principal that already has the live
+// sessions others takes under l: nothing, the IDs of the least recently
+// seen sessions to evict, or ErrTooManySessions.
+func (l PrincipalLimit) Victims(others []SessionRef) ([]string, error) {
+	excess := len(others) + 1 - l.Max
+	if l.Max <= 0 || excess <= 0 {
+		return nil, nil
+	}
+	if !l.EvictOldest {
+		return nil, fmt.Errorf("%w: %d live, limit %d", ErrTooManySessions, len(others), l.Max)
+	}
+	oldest := slices.Clone(others)
+	slices.SortFunc(oldest, func(a, b SessionRef) int {
+		if c := a.Meta.LastSeen.Compare(b.Meta.LastSeen); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	victims := make([]string, 0, excess)
+	for _, s := range oldest[:excess] {
+		victims = append(victims, s.ID)
+	}
+	return victims, nil
 }

@@ -21,9 +21,83 @@ type Store interface {
 	// after the change.
 	Commit(ctx context.Context, id string, d Delta) (Meta, error)
 
-	// Delete removes session id and all its values. Deleting a missing
-	// session is not an error.
+	// Move applies d to session from and moves the result to the new ID
+	// to, as one atomic step: every change committed to from before Move
+	// is carried over, and from no longer exists afterwards, so a later
+	// Commit for from fails with ErrNotFound instead of being acknowledged
+	// into a record nobody can reach. Move fails, changing nothing, with
+	// ErrNotFound when from is missing or expired (a session deleted
+	// before the move stays deleted), with ErrExists when to is live, and
+	// like Commit when d cannot be applied. d.Create must be false. The
+	// session keeps its principal, tabs, deadlines and value deadlines
+	// unless d changes them.
+	//
+	// from and to must have the same Family, which lets stores that shard
+	// by key keep both in one shard; kit's IDs always do.
+	Move(ctx context.Context, from, to string, d Delta) (Meta, error)
+
+	// Delete removes session id and all its values (and its entry in a
+	// principal index). Deleting a missing session is not an error.
 	Delete(ctx context.Context, id string) error
+}
+
+// PrincipalIndex is a store that can find the sessions of a principal
+// (Meta.Principal). The index changes in the same transaction as the
+// session wherever the backend allows; see each backend's docs.
+type PrincipalIndex interface {
+	// SessionsOf returns the live sessions whose principal is p, in an
+	// unspecified order. A session that expired or was deleted is never
+	// listed, even while its index entry awaits cleanup.
+	SessionsOf(ctx context.Context, p string) ([]SessionRef, error)
+}
+
+// SessionRef names a stored session: its ID (as the store keys it) and
+// its meta.
+type SessionRef struct {
+	ID   string
+	Meta Meta
+}
+
+// Notifier is a store that reports the sessions it removes on its own:
+// swept after expiry, or evicted by a quota. Sessions removed by Delete
+// or Move are not reported; their caller knows.
+type Notifier interface {
+	// Subscribe calls fn for every such removal, after the transaction
+	// that made it and outside any lock of the store, until cancel is
+	// called. fn must be safe for concurrent use and quick.
+	Subscribe(fn func(Event)) (cancel func())
+}
+
+// EventKind says why a store removed a session on its own.
+type EventKind int
+
+const (
+	// EventExpired: the sweeper removed a session past its deadline.
+	EventExpired EventKind = iota + 1
+	// EventEvicted: a quota (sessions or bytes in the store, sessions of
+	// a principal) removed the session to make room for another.
+	EventEvicted
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventExpired:
+		return "expired"
+	case EventEvicted:
+		return "evicted"
+	}
+	return "unknown"
+}
+
+// Event reports a session a store removed on its own.
+type Event struct {
+	Kind EventKind
+	// ID is the session's ID as the store keyed it.
+	ID string
+	// Principal is the session's principal when it was removed.
+	Principal string
+	// At is when the store removed it, by the store's clock.
+	At time.Time
 }
 
 // Sweeper is a store that can remove expired sessions on demand. Stores

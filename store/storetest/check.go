@@ -39,6 +39,11 @@ func checkRecord(t *testing.T, id string, rec store.Record) {
 			t.Errorf("session %q NextTab: got %d, want above open tab %d", id, rec.Meta.NextTab, n)
 		}
 	}
+	for k := range rec.Meta.Expiring {
+		if _, ok := rec.Values[k]; !ok {
+			t.Errorf("session %q has a deadline for %s but no such value", id, keyString(k))
+		}
+	}
 	if rec.Meta.NextTab == 0 {
 		t.Errorf("session %q NextTab: got 0, want at least 1 (tab 0 is always open)", id)
 	}
@@ -78,8 +83,17 @@ func diffMeta(got, want store.Meta) string {
 		return fmt.Sprintf("Bytes: got %d, want %d", got.Bytes, want.Bytes)
 	case got.Version != want.Version:
 		return fmt.Sprintf("Version: got %d, want %d", got.Version, want.Version)
+	case got.Principal != want.Principal:
+		return fmt.Sprintf("Principal: got %q, want %q", got.Principal, want.Principal)
+	case len(got.Expiring) != len(want.Expiring):
+		return fmt.Sprintf("Expiring: got %d deadlines, want %d", len(got.Expiring), len(want.Expiring))
 	case len(got.Tabs) != len(want.Tabs):
 		return fmt.Sprintf("Tabs: got %v, want %v", tabNumbers(got), tabNumbers(want))
+	}
+	for k, w := range want.Expiring {
+		if g, ok := got.Expiring[k]; !ok || !g.Equal(w) {
+			return fmt.Sprintf("Expiring[%s]: got %v, want %v", keyString(k), g, w)
+		}
 	}
 	for n, w := range want.Tabs {
 		g, ok := got.Tabs[n]

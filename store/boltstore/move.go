@@ -1,0 +1,13 @@
+package boltstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tabkit/tabkit/store"
+)
+
+// Move implements store.Store. Not yet atomic here.
+func (s *Store) Move(ctx context.Context, from, to string, d store.Delta) (store.Meta, error) {
+	return store.Meta{}, errors.New("boltstore: Move is not implemented yet")
+}
