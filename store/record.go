@@ -41,6 +41,11 @@ func (k Key) size(value []byte) int64 { return int64(len(k.Name) + len(value)) }
 type Record struct {
 	Meta   Meta
 	Values map[Key][]byte
+	// User is the session's principal's user record, as JSON, for stores
+	// that can load it in the same query as the session (store/pgstore
+	// with a user join); nil when the store does not, or there is no such
+	// user. kit's Session.User reads it.
+	User []byte
 }
 
 // Meta is what a store keeps about a session besides its values.
