@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,7 +15,8 @@ import (
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"/3/cart", "/3", "/0/", "/007/", "/-1/", "/1e3/", "/99999999999999999999/",
-		"/%31/", "/+1/", "//3/", "/ 3/", "/3x/", "/+/cart", "/+", "", "/", "/999999/x", "/1000000/x"} {
+		"/%31/", "/+1/", "//3/", "/ 3/", "/3x/", "/+/cart", "/+", "", "/", "/999999/x", "/1000000/x",
+		"/77", "/77/", "/5", "/5/%2F%2Fx", "/5%2F"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
@@ -42,6 +44,22 @@ func FuzzParse(f *testing.F) {
 			}
 			if isNew {
 				t.Fatalf("%q is both a tab prefix and the new-tab entry", path)
+			}
+		}
+		if sid, n, sok := SplitPrefix(path, DefaultMaxID); sok != ok || sid != id {
+			t.Fatalf("SplitPrefix(%q) = (%v, %d, %v), Parse = (%v, %v)", path, sid, n, sok, id, ok)
+		} else if sok {
+			if path[:n] != "/"+id.String() || (n < len(path) && path[n] != '/') {
+				t.Fatalf("SplitPrefix(%q) = (%v, %d): the length does not end the prefix", path, sid, n)
+			}
+			if (n == len(path) && rest != "/") || (n < len(path) && rest != path[n:]) {
+				t.Fatalf("SplitPrefix(%q) = %d, but Parse's rest is %q", path, n, rest)
+			}
+			// The unescaped form of the path starts with the same prefix.
+			if unescaped, err := url.PathUnescape(path); err == nil {
+				if unescaped[:n] != path[:n] || (n < len(unescaped) && unescaped[n] != '/') {
+					t.Fatalf("SplitPrefix(%q) = %d, but the unescaped path is %q", path, n, unescaped)
+				}
 			}
 		}
 		if isNew && (!strings.HasPrefix(newRest, "/") || !strings.HasPrefix(path, "/+")) {

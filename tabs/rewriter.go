@@ -110,6 +110,12 @@ func (r *Rewriter) Parse(path string) (ID, string, bool) {
 	return ParseMax(path, r.maxID)
 }
 
+// SplitPrefix is the package function SplitPrefix with the configured
+// MaxID.
+func (r *Rewriter) SplitPrefix(path string) (id ID, prefixLen int, ok bool) {
+	return parsePrefix(path, r.maxID)
+}
+
 // IsExempt reports whether path falls under one of the exempt prefixes.
 func (r *Rewriter) IsExempt(path string) bool {
 	return r.isExempt(path, 0, len(path))
