@@ -25,8 +25,12 @@ type Config struct {
 	// Attrs lists extra attribute names whose whole value is a URL, such as
 	// "hx-get", "hx-post" or "data-href". They are added to the built-in
 	// set (href, src, action, formaction, poster, srcset and the content of
-	// <meta http-equiv=refresh>) and compared case-insensitively. Default
-	// none.
+	// <meta http-equiv=refresh>) and compared case-insensitively. An htmx
+	// attribute is matched in both spellings htmx reads: listing "hx-get"
+	// also rewrites "data-hx-get", and the other way round. Values that
+	// are not root-relative URLs, such as hx-push-url="true", stay as they
+	// are. An "hx-" name may be at most 58 bytes long, so that its "data-"
+	// spelling fits the limit of 63. Default none.
 	Attrs []string
 
 	// MaxTagBytes caps the bytes buffered for one tag that arrives split
