@@ -136,7 +136,8 @@ func (r *Rewriter) isExempt(path string, start, end int) bool {
 
 // URL returns the URL that tab id should use for u: Prefix(id, u), unless u
 // is exempt, not root-relative, or already prefixed, in which case u itself.
-// It is meant for Location and HX-Redirect headers and for templates.
+// It is meant for templates and handlers; for a response header, Header
+// knows where in the value the URL is.
 func (r *Rewriter) URL(id ID, u string) string {
 	at, ok := prefixPosition(r, u)
 	if !ok {
