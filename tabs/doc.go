@@ -58,9 +58,9 @@
 // into one that browsers resolve on the same origin, whichever spelling
 // of the second slash it uses ("/\host", "/%2F/host", a tab between the
 // slashes), and percent-encodes the control bytes and CR LF that could
-// split a header; put the prefix in afterwards: Prefix(id, LocalPath(p)). Header
-// and URL only ever add a prefix and never make a URL safe by
-// themselves.
+// split a header. The prefix goes in afterwards: Prefix(id,
+// LocalPath(p)). Header and URL only ever add a prefix; they never make a
+// URL safe by themselves.
 //
 // Memory per response is bounded: a tag longer than Config.MaxTagBytes is
 // not buffered; it and the rest of the response pass through unmodified,
