@@ -1,6 +1,9 @@
 package tabs
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // attrKind says how an attribute's value holds URLs.
 type attrKind uint8
@@ -65,14 +68,44 @@ func newAttrTable(extra []string) (attrTable, error) {
 			return attrTable{}, err
 		}
 		lower := asciiLower(name)
-		switch i := t.lookup([]byte(lower)); {
-		case i < 0:
-			t.add(lower, kindURL)
-		case t.kinds[i] != kindURL:
-			return attrTable{}, fmt.Errorf("tabs: attribute %q has its own rule and cannot be listed in Attrs", name)
+		twin, hasTwin := htmxTwin(lower)
+		if hasTwin && len(twin) > maxAttrName {
+			return attrTable{}, fmt.Errorf("tabs: attribute name %q is too long for its spelling %q to fit in %d bytes", name, twin, maxAttrName)
+		}
+		if err := t.addURLAttr(lower); err != nil {
+			return attrTable{}, err
+		}
+		if hasTwin {
+			if err := t.addURLAttr(twin); err != nil {
+				return attrTable{}, err
+			}
 		}
 	}
 	return t, nil
+}
+
+// htmxTwin returns the other spelling of an htmx attribute, which htmx
+// reads just the same: "data-hx-get" for "hx-get" and the other way round.
+func htmxTwin(lower string) (string, bool) {
+	switch {
+	case strings.HasPrefix(lower, "hx-"):
+		return "data-" + lower, true
+	case strings.HasPrefix(lower, "data-hx-"):
+		return lower[len("data-"):], true
+	}
+	return "", false
+}
+
+// addURLAttr adds the lower-case name as an attribute whose whole value is
+// a URL, unless it is there already.
+func (t *attrTable) addURLAttr(lower string) error {
+	switch i := t.lookup([]byte(lower)); {
+	case i < 0:
+		t.add(lower, kindURL)
+	case t.kinds[i] != kindURL:
+		return fmt.Errorf("tabs: attribute %q has its own rule and cannot be listed in Attrs", lower)
+	}
+	return nil
 }
 
 // checkAttrName refuses names the HTML tokenizer could never produce, which

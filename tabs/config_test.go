@@ -2,6 +2,7 @@ package tabs
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +40,7 @@ func TestNewErrors(t *testing.T) {
 		{"srcset has its own rule", Config{Attrs: []string{"SRCSET"}}},
 		{"content has its own rule", Config{Attrs: []string{"content"}}},
 		{"too long attribute", Config{Attrs: []string{string(bytes.Repeat([]byte("a"), 64))}}},
+		{"hx- attribute too long for data-", Config{Attrs: []string{"hx-" + string(bytes.Repeat([]byte("a"), 56))}}},
 	}
 	for _, tt := range tests {
 		if _, err := New(tt.cfg); err == nil {
@@ -48,14 +50,21 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestNewAttrs(t *testing.T) {
-	r := newTestRewriter(t, Config{Attrs: []string{"HREF", "hx-get", "Data-URL", "=odd"}})
+	r := newTestRewriter(t, Config{Attrs: []string{"HREF", "hx-get", "Data-URL", "=odd", "data-hx-put",
+		"hx-post", "Data-Hx-Post", "hx-" + string(bytes.Repeat([]byte("a"), 55))}})
 	tests := []struct {
 		in, want string
 	}{
 		{`<a href=/x>`, `<a href=/1/x>`},
 		{`<a HX-GET=/x>`, `<a HX-GET=/1/x>`},
 		{`<a data-url=/x>`, `<a data-url=/1/x>`},
-		{`<a hx-post=/x>`, `<a hx-post=/x>`},
+		{`<a hx-delete=/x>`, `<a hx-delete=/x>`},
+		{`<a data-hx-get=/x>`, `<a data-hx-get=/1/x>`},
+		{`<a hx-put=/x>`, `<a hx-put=/1/x>`},
+		{`<a data-hx-put=/x>`, `<a data-hx-put=/1/x>`},
+		{`<a hx-post=/x data-hx-post=/y>`, `<a hx-post=/1/x data-hx-post=/1/y>`},
+		{`<a data-hx-` + strings.Repeat("a", 55) + `=/x>`, `<a data-hx-` + strings.Repeat("a", 55) + `=/1/x>`},
+		{`<a data-data-url=/x>`, `<a data-data-url=/x>`},
 	}
 	for _, tt := range tests {
 		if got := string(rewrite(t, r, 1, []byte(tt.in))); got != tt.want {

@@ -4,13 +4,20 @@
 // multi-account mail uses "/u/0/".
 //
 // The package knows nothing of sessions or web frameworks. It parses and
-// strips the "/N" prefix (Parse, StripPrefix), carries the tab ID in a
-// context (WithID, IDFromContext), and puts the prefix back into URLs:
-// one at a time (Prefix, Rewriter.URL) for redirects and templates, and in
+// strips the "/N" prefix (Parse, SplitPrefix, StripPrefix), carries the
+// tab ID in a context (WithID, IDFromContext), and puts the prefix back
+// into URLs: one at a time (Prefix, Rewriter.URL) for templates, in the
+// response headers that hold URLs (Rewriter.Header, for the URLHeaders:
+// Location, Refresh, HX-Location and the other htmx headers), and in
 // whole HTML responses with a streaming rewriter (Rewriter.NewWriter) that
 // prefixes the root-relative URLs of href, src, action, formaction,
 // poster, srcset, <meta http-equiv=refresh> and any attributes configured,
-// such as htmx's hx-get.
+// such as htmx's hx-get (also spelled data-hx-get). LocalPath makes a
+// redirect target built from a request path safe to send.
+//
+// SplitPrefix, unlike Parse, says how many bytes the prefix took, so that
+// a router can cut it from the escaped and the unescaped path alike:
+// "/77" is tab 77 with nothing after it, never tab 7 and a "7".
 //
 // Usage with net/http:
 //
@@ -45,6 +52,16 @@
 // (Config.Exempt, "/static/" by default) keep shared resources shared and
 // cacheable across tabs.
 //
+// A redirect that a server builds from its own request path, such as
+// "/" + what follows the tab prefix, is the client's choice of URL:
+// "//evil.example/x" would leave the host. LocalPath turns any such path
+// into one that browsers resolve on the same origin, whichever spelling
+// of the second slash it uses ("/\host", "/%2F/host", a tab between the
+// slashes), and percent-encodes the control bytes and CR LF that could
+// split a header. The prefix goes in afterwards: Prefix(id,
+// LocalPath(p)). Header and URL only ever add a prefix; they never make a
+// URL safe by themselves.
+//
 // Memory per response is bounded: a tag longer than Config.MaxTagBytes is
 // not buffered; it and the rest of the response pass through unmodified,
 // never truncated, and a warning is logged.
@@ -54,6 +71,15 @@
 // URLs built by JavaScript at run time (fetch("/api/x"), location.href =
 // "/cart") are not rewritten; read the tab prefix from location.pathname
 // or use relative URLs there.
+//
+// Header rewrites the headers in URLHeaders only: a Link header, or a URL
+// in a header of the application's own, keeps its bytes. In an
+// HX-Location object only the top-level "path" member is a URL.
+//
+// LocalPath leaves "." and ".." segments alone: "/a/..//x" stays on the
+// host, but the browser asks for the path "//x" there. A server that
+// redirects to its own request path again passes it through LocalPath
+// again, as it did the first time.
 //
 // Relative URLs ("cart", "../x") need no rewriting: the browser resolves
 // them against the page URL, which already carries "/N/".

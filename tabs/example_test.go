@@ -50,3 +50,49 @@ func ExampleParse() {
 	// 3 /cart true
 	// false
 }
+
+func ExampleLocalPath() {
+	// A redirect built from the request path, to the same page in a new
+	// tab: whatever the client sent, the browser stays on this host.
+	for _, rest := range []string{"/cart?x=1", "//evil.example/x", "/%2F%5Cevil.example", "/\t/evil.example"} {
+		fmt.Println(tabs.Prefix(4, tabs.LocalPath(rest)))
+	}
+	// Output:
+	// /4/cart?x=1
+	// /4/evil.example/x
+	// /4/evil.example
+	// /4/evil.example
+}
+
+func ExampleRewriter_Header() {
+	r, err := tabs.New(tabs.Config{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(r.Header(3, "Location", "/cart"))
+	fmt.Println(r.Header(3, "Refresh", "5; url=/done"))
+	fmt.Println(r.Header(3, "Hx-Location", `{"path":"/orders","target":"#main"}`))
+	fmt.Println(r.Header(3, "Hx-Push-Url", "false"))
+	fmt.Println(r.Header(3, "Location", "https://example.com/"))
+	fmt.Println(r.Header(3, "Content-Type", "text/html"))
+	// Output:
+	// /3/cart
+	// 5; url=/3/done
+	// {"path":"/3/orders","target":"#main"}
+	// false
+	// https://example.com/
+	// text/html
+}
+
+func ExampleSplitPrefix() {
+	path := "/77"
+	if id, n, ok := tabs.SplitPrefix(path, tabs.DefaultMaxID); ok {
+		rest := path[n:]
+		if rest == "" {
+			rest = "/"
+		}
+		fmt.Println(id, n, rest)
+	}
+	// Output:
+	// 77 3 /
+}

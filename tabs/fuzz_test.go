@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,7 +15,8 @@ import (
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"/3/cart", "/3", "/0/", "/007/", "/-1/", "/1e3/", "/99999999999999999999/",
-		"/%31/", "/+1/", "//3/", "/ 3/", "/3x/", "/+/cart", "/+", "", "/", "/999999/x", "/1000000/x"} {
+		"/%31/", "/+1/", "//3/", "/ 3/", "/3x/", "/+/cart", "/+", "", "/", "/999999/x", "/1000000/x",
+		"/77", "/77/", "/5", "/5/%2F%2Fx", "/5%2F"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, path string) {
@@ -42,6 +44,22 @@ func FuzzParse(f *testing.F) {
 			}
 			if isNew {
 				t.Fatalf("%q is both a tab prefix and the new-tab entry", path)
+			}
+		}
+		if sid, n, sok := SplitPrefix(path, DefaultMaxID); sok != ok || sid != id {
+			t.Fatalf("SplitPrefix(%q) = (%v, %d, %v), Parse = (%v, %v)", path, sid, n, sok, id, ok)
+		} else if sok {
+			if path[:n] != "/"+id.String() || (n < len(path) && path[n] != '/') {
+				t.Fatalf("SplitPrefix(%q) = (%v, %d): the length does not end the prefix", path, sid, n)
+			}
+			if (n == len(path) && rest != "/") || (n < len(path) && rest != path[n:]) {
+				t.Fatalf("SplitPrefix(%q) = %d, but Parse's rest is %q", path, n, rest)
+			}
+			// The unescaped form of the path starts with the same prefix.
+			if unescaped, err := url.PathUnescape(path); err == nil {
+				if unescaped[:n] != path[:n] || (n < len(unescaped) && unescaped[n] != '/') {
+					t.Fatalf("SplitPrefix(%q) = %d, but the unescaped path is %q", path, n, unescaped)
+				}
 			}
 		}
 		if isNew && (!strings.HasPrefix(newRest, "/") || !strings.HasPrefix(path, "/+")) {
@@ -81,6 +99,7 @@ func FuzzRewrite(f *testing.F) {
 	f.Add([]byte(`<script><!--<script></script><a href=/x></script><a href=/y>`), uint32(999999), uint16(9))
 	f.Add([]byte(`<a href="/x&amp;y" href=/z src='&#47;a'>`), uint32(12), uint16(20))
 	f.Add([]byte(`<meta content="0;url=/x" http-equiv=refresh><img srcset="/a 1x,/b 2x">`), uint32(1), uint16(30))
+	f.Add([]byte(`<div data-hx-get="/a" DATA-HX-POST='/b' hx-push-url=true data-hx-push-url="/c" data-hx-replace-url="false" hx-replace-url=/d>`), uint32(4), uint16(17))
 
 	r, err := New(fuzzConfig)
 	if err != nil {
@@ -110,7 +129,7 @@ func FuzzRewrite(f *testing.F) {
 				t.Fatalf("bytewise: got %q, want %q", bytewise, got)
 			}
 		}
-		if err := diffTokens(in, got, referenceRewrite(r, id, in)); err != nil {
+		if err := diffTokens(in, got, referenceRewrite(r, fuzzConfig.Attrs, id, in)); err != nil {
 			t.Fatalf("against the reference: %v\ninput:  %q\noutput: %q", err, in, got)
 		}
 		if again := rewrite(t, r, id, got); !bytes.Equal(again, got) {
@@ -119,7 +138,7 @@ func FuzzRewrite(f *testing.F) {
 		if tin, tout := tokenTypes(in), tokenTypes(got); !reflect.DeepEqual(tin, tout) {
 			t.Fatalf("token types: got %v, want %v", tout, tin)
 		}
-		if err := checkPrefixes(r, id, in, got); err != nil {
+		if err := checkPrefixes(r, fuzzConfig.Attrs, id, in, got); err != nil {
 			t.Fatalf("%v\ninput:  %q\noutput: %q", err, in, got)
 		}
 
@@ -135,10 +154,11 @@ func FuzzRewrite(f *testing.F) {
 	})
 }
 
-// checkPrefixes checks every URL that the rewrite of in changed: it must
+// checkPrefixes checks every URL that the rewrite of in, by r made with
+// Config.Attrs attrs, changed: it must
 // have been root-relative without a prefix, and gained exactly the prefix
 // of tab id at its start.
-func checkPrefixes(r *Rewriter, id ID, in, out []byte) error {
+func checkPrefixes(r *Rewriter, attrs []string, id ID, in, out []byte) error {
 	zi := html.NewTokenizer(bytes.NewReader(in))
 	zo := html.NewTokenizer(bytes.NewReader(out))
 	for {
@@ -164,7 +184,7 @@ func checkPrefixes(r *Rewriter, id ID, in, out []byte) error {
 				err = checkSrcsetChange(r, id, before, a.Val)
 			case a.Key == "content" || a.Key == "http-equiv":
 				// Checked by the reference comparison.
-			case r.attrs.lookup([]byte(a.Key)) >= 0:
+			case referenceURLAttr(attrs, a.Key):
 				err = checkURLChange(r, id, before, a.Val)
 			default:
 				if a.Val != before {

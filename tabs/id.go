@@ -51,6 +51,25 @@ func ParseMax(path string, max ID) (id ID, rest string, ok bool) {
 	return id, path[n:], true
 }
 
+// SplitPrefix reports whether path starts with a canonical tab prefix
+// "/N" with N ≤ max, followed by the end of path or '/', and returns the
+// ID and the length of "/N":
+//
+//	"/3/cart" → (3, 2, true): path[2:] is "/cart"
+//	"/77"     → (77, 3, true): path[3:] is "", nothing after the prefix
+//	"/77/"    → (77, 3, true): path[3:] is "/"
+//
+// Unlike ParseMax, which turns "/77" and "/77/" both into the rest "/",
+// the length tells exactly how many bytes the prefix took, so a caller
+// can cut it from both forms of a request path: the prefix is plain
+// ASCII without '%', so when it starts the escaped path
+// (url.URL.EscapedPath) the unescaped path (url.URL.Path) starts with the
+// same prefixLen bytes. Judge the escaped path, so that "/%37/" is not
+// tab 7. The spellings refused are those of Parse.
+func SplitPrefix(path string, max ID) (id ID, prefixLen int, ok bool) {
+	return parsePrefix(path, max)
+}
+
 // parsePrefix reads a canonical "/N" at the start of path, which must be
 // followed by the end of path or '/'. It returns the ID and the length of
 // "/N".

@@ -67,6 +67,73 @@ func TestParseMax(t *testing.T) {
 	}
 }
 
+func TestSplitPrefix(t *testing.T) {
+	tests := []struct {
+		path    string
+		max     ID
+		wantID  ID
+		wantLen int
+		wantOK  bool
+	}{
+		{"/3/cart", DefaultMaxID, 3, 2, true},
+		{"/5", DefaultMaxID, 5, 2, true},
+		{"/5/", DefaultMaxID, 5, 2, true},
+		{"/77", DefaultMaxID, 77, 3, true},
+		{"/77/", DefaultMaxID, 77, 3, true},
+		{"/77/x", DefaultMaxID, 77, 3, true},
+		{"/0", DefaultMaxID, 0, 2, true},
+		{"/999999//x", DefaultMaxID, 999999, 7, true},
+		{"/4294967295", 4294967295, 4294967295, 11, true},
+		{"/10", 9, 0, 0, false},
+		{"/1000000", DefaultMaxID, 0, 0, false},
+		{"/07", DefaultMaxID, 0, 0, false},
+		{"/7x", DefaultMaxID, 0, 0, false},
+		{"/7?x", DefaultMaxID, 0, 0, false},
+		{"/%37", DefaultMaxID, 0, 0, false},
+		{"//7", DefaultMaxID, 0, 0, false},
+		{"/", DefaultMaxID, 0, 0, false},
+		{"", DefaultMaxID, 0, 0, false},
+		{"7", DefaultMaxID, 0, 0, false},
+	}
+	for _, tt := range tests {
+		id, n, ok := SplitPrefix(tt.path, tt.max)
+		if id != tt.wantID || n != tt.wantLen || ok != tt.wantOK {
+			t.Errorf("SplitPrefix(%q, %d): got (%v, %d, %v), want (%v, %d, %v)", tt.path, tt.max, id, n, ok, tt.wantID, tt.wantLen, tt.wantOK)
+		}
+		if !ok {
+			continue
+		}
+		// ParseMax keeps its documented rest: what follows the prefix,
+		// or "/" when nothing does.
+		wantRest := tt.path[n:]
+		if wantRest == "" {
+			wantRest = "/"
+		}
+		if pid, rest, pok := ParseMax(tt.path, tt.max); pid != id || rest != wantRest || !pok {
+			t.Errorf("ParseMax(%q, %d): got (%v, %q, %v), want (%v, %q, true)", tt.path, tt.max, pid, rest, pok, id, wantRest)
+		}
+	}
+}
+
+func TestRewriterSplitPrefix(t *testing.T) {
+	r := newTestRewriter(t, Config{MaxID: 99})
+	tests := []struct {
+		path    string
+		wantID  ID
+		wantLen int
+		wantOK  bool
+	}{
+		{"/99", 99, 3, true},
+		{"/99/x", 99, 3, true},
+		{"/100/x", 0, 0, false},
+	}
+	for _, tt := range tests {
+		if id, n, ok := r.SplitPrefix(tt.path); id != tt.wantID || n != tt.wantLen || ok != tt.wantOK {
+			t.Errorf("SplitPrefix(%q): got (%v, %d, %v), want (%v, %d, %v)", tt.path, id, n, ok, tt.wantID, tt.wantLen, tt.wantOK)
+		}
+	}
+}
+
 func TestParseNew(t *testing.T) {
 	tests := []struct {
 		path   string

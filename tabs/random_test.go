@@ -45,11 +45,11 @@ func randomHTML(rng *rand.Rand, n int) []byte {
 		for range rng.IntN(5) {
 			b.WriteString(pick(" ", "  ", "\n", "\t", "/", ""))
 			name := pick("href", "src", "srcset", "action", "formaction", "poster", "hx-get", "data-href",
-				"content", "http-equiv", "class", "id", "title", "hx-target", "aria-label", "=x", "a\"b")
+				"data-hx-get", "data-hx-post", "hx-push-url", "data-hx-push-url", "data-hx-delete", "content", "http-equiv", "class", "id", "title", "hx-target", "aria-label", "=x", "a\"b")
 			b.WriteString(randomCase(name))
 			value := pick("/x", "/3/x", "/007/y", "//h/x", "/\\h", "/static/a.css", "/healthz?x", "https://h/", "x/y", "#f",
 				"/a 1x, /b 2x", "0;url=/z", "refresh", "REFRESH", "&#x2F;c", "/q?a=1&amp;b=2", "/q?a=1&b=2",
-				"/x&#13;y", " /sp ", "btn btn-primary", "", "/"+strings.Repeat("long", rng.IntN(8)))
+				"/x&#13;y", " /sp ", "true", "false", "btn btn-primary", "", "/"+strings.Repeat("long", rng.IntN(8)))
 			switch rng.IntN(6) {
 			case 0:
 				// No value.
@@ -72,10 +72,10 @@ func TestWriterRandomDocuments(t *testing.T) {
 	for n := range *randomDocuments {
 		in := randomHTML(rng, 1+n%40)
 		got := rewrite(t, r, 3, in)
-		if err := diffTokens(in, got, referenceRewrite(r, 3, in)); err != nil {
+		if err := diffTokens(in, got, referenceRewrite(r, writerTestConfig.Attrs, 3, in)); err != nil {
 			t.Fatalf("document %d: %v\ninput:  %q\noutput: %q", n, err, in, got)
 		}
-		if err := checkPrefixes(r, 3, in, got); err != nil {
+		if err := checkPrefixes(r, writerTestConfig.Attrs, 3, in, got); err != nil {
 			t.Fatalf("document %d: %v\ninput:  %q", n, err, in)
 		}
 		if again := rewrite(t, r, 3, got); !bytes.Equal(again, got) {

@@ -11,8 +11,9 @@ import (
 // golang.org/x/net/html's Tokenizer. It copies the raw bytes of every token
 // it does not change and re-serializes the tags it changes. It shares the
 // URL rules (prefixPosition, appendSrcsetURLs, refreshURL) with Writer but
-// none of the tokenizing or attribute decoding.
-func referenceRewrite(r *Rewriter, id ID, in []byte) []byte {
+// none of the tokenizing, attribute decoding or attribute lookup: attrs is
+// the Config.Attrs the Rewriter was made with.
+func referenceRewrite(r *Rewriter, attrs []string, id ID, in []byte) []byte {
 	var out bytes.Buffer
 	z := html.NewTokenizer(bytes.NewReader(in))
 	prefix := "/" + id.String()
@@ -26,7 +27,7 @@ func referenceRewrite(r *Rewriter, id ID, in []byte) []byte {
 			return out.Bytes()
 		case html.StartTagToken, html.SelfClosingTagToken:
 			tok := z.Token()
-			if referenceRewriteTag(r, prefix, &tok) {
+			if referenceRewriteTag(r, attrs, prefix, &tok) {
 				out.WriteString(tok.String())
 				continue
 			}
@@ -37,7 +38,7 @@ func referenceRewrite(r *Rewriter, id ID, in []byte) []byte {
 
 // referenceRewriteTag rewrites the URL attributes of tok and reports
 // whether it changed any.
-func referenceRewriteTag(r *Rewriter, prefix string, tok *html.Token) bool {
+func referenceRewriteTag(r *Rewriter, attrs []string, prefix string, tok *html.Token) bool {
 	refresh := false
 	if tok.Data == "meta" {
 		for _, a := range tok.Attr {
@@ -60,7 +61,7 @@ func referenceRewriteTag(r *Rewriter, prefix string, tok *html.Token) bool {
 			v = a.Val[:start] + referenceURL(r, prefix, a.Val[start:end]) + a.Val[end:]
 		case a.Key == "content" || a.Key == "http-equiv":
 			continue
-		case r.attrs.lookup([]byte(a.Key)) >= 0:
+		case referenceURLAttr(attrs, a.Key):
 			v = referenceURL(r, prefix, a.Val)
 		default:
 			continue
@@ -71,6 +72,34 @@ func referenceRewriteTag(r *Rewriter, prefix string, tok *html.Token) bool {
 		}
 	}
 	return changed
+}
+
+// referenceURLAttr reports whether the attribute key, in lower case as the
+// tokenizer gives it, holds one URL: a built-in one, one of attrs in any
+// case, or the other spelling of an htmx attribute in attrs, as htmx reads
+// data-hx-get like hx-get.
+func referenceURLAttr(attrs []string, key string) bool {
+	switch key {
+	case "href", "src", "action", "formaction", "poster":
+		return true
+	}
+	lower := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if 'A' <= r && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return r
+		}, s)
+	}
+	for _, a := range attrs {
+		a = lower(a)
+		if key == a ||
+			strings.HasPrefix(a, "hx-") && key == "data-"+a ||
+			strings.HasPrefix(a, "data-hx-") && key == strings.TrimPrefix(a, "data-") {
+			return true
+		}
+	}
+	return false
 }
 
 func referenceURL(r *Rewriter, prefix, u string) string {

@@ -25,8 +25,12 @@ type Config struct {
 	// Attrs lists extra attribute names whose whole value is a URL, such as
 	// "hx-get", "hx-post" or "data-href". They are added to the built-in
 	// set (href, src, action, formaction, poster, srcset and the content of
-	// <meta http-equiv=refresh>) and compared case-insensitively. Default
-	// none.
+	// <meta http-equiv=refresh>) and compared case-insensitively. An htmx
+	// attribute is matched in both spellings htmx reads: listing "hx-get"
+	// also rewrites "data-hx-get", and the other way round. Values that
+	// are not root-relative URLs, such as hx-push-url="true", stay as they
+	// are. An "hx-" name may be at most 58 bytes long, so that its "data-"
+	// spelling fits the limit of 63. Default none.
 	Attrs []string
 
 	// MaxTagBytes caps the bytes buffered for one tag that arrives split
@@ -110,6 +114,12 @@ func (r *Rewriter) Parse(path string) (ID, string, bool) {
 	return ParseMax(path, r.maxID)
 }
 
+// SplitPrefix is the package function SplitPrefix with the configured
+// MaxID.
+func (r *Rewriter) SplitPrefix(path string) (id ID, prefixLen int, ok bool) {
+	return parsePrefix(path, r.maxID)
+}
+
 // IsExempt reports whether path falls under one of the exempt prefixes.
 func (r *Rewriter) IsExempt(path string) bool {
 	return r.isExempt(path, 0, len(path))
@@ -126,7 +136,8 @@ func (r *Rewriter) isExempt(path string, start, end int) bool {
 
 // URL returns the URL that tab id should use for u: Prefix(id, u), unless u
 // is exempt, not root-relative, or already prefixed, in which case u itself.
-// It is meant for Location and HX-Redirect headers and for templates.
+// It is meant for templates and handlers; for a response header, Header
+// knows where in the value the URL is.
 func (r *Rewriter) URL(id ID, u string) string {
 	at, ok := prefixPosition(r, u)
 	if !ok {

@@ -14,19 +14,18 @@ import (
 // is not tab 1.
 func (r *Rewriter) StripPrefix(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		id, _, ok := r.Parse(req.URL.EscapedPath())
+		id, n, ok := r.SplitPrefix(req.URL.EscapedPath())
 		if !ok {
 			next.ServeHTTP(w, req)
 			return
 		}
-		next.ServeHTTP(w, withoutPrefix(req, id))
+		next.ServeHTTP(w, withoutPrefix(req, id, n))
 	})
 }
 
-// withoutPrefix returns a shallow copy of req with the prefix of tab id
-// removed from its path and id in its context.
-func withoutPrefix(req *http.Request, id ID) *http.Request {
-	n := len(id.String()) + 1
+// withoutPrefix returns a shallow copy of req with the prefix of tab id,
+// n bytes long, removed from its path and id in its context.
+func withoutPrefix(req *http.Request, id ID, n int) *http.Request {
 	u := new(url.URL)
 	*u = *req.URL
 	u.Path = stripN(u.Path, n)

@@ -17,6 +17,9 @@ func TestStripPrefix(t *testing.T) {
 	}{
 		{"/3/cart", "/cart", "", 3, true},
 		{"/3", "/", "", 3, true},
+		{"/77", "/", "", 77, true},
+		{"/77/7", "/7", "", 77, true},
+		{"/5/%2F%2Fx", "///x", "/%2F%2Fx", 5, true},
 		{"/0/", "/", "", 0, true},
 		{"/12/a%2Fb/c", "/a/b/c", "/a%2Fb/c", 12, true},
 		{"/cart", "/cart", "", 0, false},

@@ -10,7 +10,7 @@ import (
 // writerTestConfig is the configuration of the rewriter table tests.
 var writerTestConfig = Config{
 	Exempt: []string{"/static/", "/healthz"},
-	Attrs:  []string{"hx-get", "HX-Post", "data-href"},
+	Attrs:  []string{"hx-get", "HX-Post", "data-href", "hx-push-url", "data-hx-Replace-Url"},
 }
 
 // writerTests are HTML snippets and their rewrite for tab 3. A want of ""
@@ -73,6 +73,15 @@ var writerTests = []struct {
 	{"extra attribute", `<button hx-get="/rows">`, `<button hx-get="/3/rows">`},
 	{"extra attribute case", `<div HX-POST=/save data-href='/p'>`, `<div HX-POST=/3/save data-href='/3/p'>`},
 	{"other attributes", `<div data-x="/x" title="/t" class=/c>`, ""},
+	{"data-hx spelling", `<button data-hx-get="/rows">`, `<button data-hx-get="/3/rows">`},
+	{"data-hx spelling case", `<form DATA-HX-POST=/cart Data-Hx-Get='/x'>`, `<form DATA-HX-POST=/3/cart Data-Hx-Get='/3/x'>`},
+	{"data-hx spelling both", `<a hx-get="/a" data-hx-get="/b">`, `<a hx-get="/3/a" data-hx-get="/3/b">`},
+	{"data-hx of an unlisted attribute", `<button data-hx-delete="/x" hx-delete="/y">`, ""},
+	{"listed as data-hx, spelled hx", `<a hx-replace-url="/x" data-hx-replace-url="/y">`, `<a hx-replace-url="/3/x" data-hx-replace-url="/3/y">`},
+	{"data- of a name without hx-", `<a data-data-href="/x" data-get="/y">`, ""},
+	{"hx-push-url true", `<a hx-push-url="true" data-hx-push-url="false" href="/x">`, `<a hx-push-url="true" data-hx-push-url="false" href="/3/x">`},
+	{"hx-push-url URL", `<a hx-push-url="/x" data-hx-push-url=/y>`, `<a hx-push-url="/3/x" data-hx-push-url=/3/y>`},
+	{"hx-push-url unquoted true", `<a hx-push-url=true data-hx-push-url=TRUE>`, ""},
 	{"every attribute", `<a class="btn" href="/a" hx-get="/b" id=x>`, `<a class="btn" href="/3/a" hx-get="/3/b" id=x>`},
 
 	// srcset.
@@ -204,7 +213,7 @@ func TestWriterMatchesReference(t *testing.T) {
 	for _, tt := range writerTests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := []byte(tt.in)
-			if err := diffTokens(in, rewrite(t, r, 3, in), referenceRewrite(r, 3, in)); err != nil {
+			if err := diffTokens(in, rewrite(t, r, 3, in), referenceRewrite(r, writerTestConfig.Attrs, 3, in)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -217,7 +226,7 @@ func TestWriterPage(t *testing.T) {
 	r := newTestRewriter(t, benchConfig)
 	page := benchPage()
 	got := rewrite(t, r, 3, page)
-	if err := diffTokens(page, got, referenceRewrite(r, 3, page)); err != nil {
+	if err := diffTokens(page, got, referenceRewrite(r, benchConfig.Attrs, 3, page)); err != nil {
 		t.Fatal(err)
 	}
 	for _, size := range []int{1, 7, 512, 4096} {
