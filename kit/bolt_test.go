@@ -2,6 +2,7 @@ package kit
 
 import (
 	"fmt"
+	"github.com/tabkit/tabkit/store"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -25,83 +26,89 @@ func openBolt(t *testing.T, path string, clock *storetest.Clock) *boltstore.Stor
 }
 
 func TestBoltConcurrentTabsAndUpdates(t *testing.T) {
-	clock := storetest.NewClock(timeNow())
-	st := openBolt(t, filepath.Join(t.TempDir(), "tabkit.db"), clock)
-	t.Cleanup(func() { st.Close() })
-	app := newTestApp(t, Config{Store: st})
-	b := app.browser()
-	b.signIn()
-	const tabs, adds = 16, 4
-	prefixes := make([]string, tabs)
-	for i := range prefixes {
-		prefixes[i] = b.openTab()
-	}
-	parallel(tabs, func(i int) {
-		for j := range adds {
-			b.post(prefixes[i]+"/add", url.Values{"item": {fmt.Sprint(i, "-", j)}}).mustStatus(t, http.StatusSeeOther)
+	eachAdapter(t, func(t *testing.T, a adapter) {
+		clock := storetest.NewClock(timeNow())
+		st := openBolt(t, filepath.Join(t.TempDir(), "tabkit.db"), clock)
+		t.Cleanup(func() { st.Close() })
+		app := newTestApp(t, a, Config{Store: st})
+		b := app.browser()
+		b.signIn()
+		const tabs, adds = 16, 4
+		prefixes := make([]string, tabs)
+		for i := range prefixes {
+			prefixes[i] = b.openTab()
 		}
-	})
-	for i, prefix := range prefixes {
-		items := strings.Split(b.get(prefix+"/cart").body, ",")
-		if len(items) != adds {
-			t.Errorf("tab %s: got %d items, want %d", prefix, len(items), adds)
-		}
-		for _, item := range items {
-			if !strings.HasPrefix(item, fmt.Sprint(i, "-")) {
-				t.Errorf("tab %s holds %q", prefix, item)
+		parallel(tabs, func(i int) {
+			for j := range adds {
+				b.post(prefixes[i]+"/add", url.Values{"item": {fmt.Sprint(i, "-", j)}}).mustStatus(t, http.StatusSeeOther)
+			}
+		})
+		for i, prefix := range prefixes {
+			items := strings.Split(b.get(prefix+"/cart").body, ",")
+			if len(items) != adds {
+				t.Errorf("tab %s: got %d items, want %d", prefix, len(items), adds)
+			}
+			for _, item := range items {
+				if !strings.HasPrefix(item, fmt.Sprint(i, "-")) {
+					t.Errorf("tab %s holds %q", prefix, item)
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestBoltSessionsSurviveReopen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tabkit.db")
-	clock := storetest.NewClock(timeNow())
-	st := openBolt(t, path, clock)
-	app := newTestApp(t, Config{Store: st})
-	b := app.browser()
-	b.signIn()
-	tab := b.openTab()
-	b.post(tab+"/add", url.Values{"item": {"tea"}}).mustStatus(t, http.StatusSeeOther)
-	cookie := b.cookie()
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	eachAdapter(t, func(t *testing.T, a adapter) {
+		path := filepath.Join(t.TempDir(), "tabkit.db")
+		clock := storetest.NewClock(timeNow())
+		st := openBolt(t, path, clock)
+		app := newTestApp(t, a, Config{Store: st})
+		b := app.browser()
+		b.signIn()
+		tab := b.openTab()
+		b.post(tab+"/add", url.Values{"item": {"tea"}}).mustStatus(t, http.StatusSeeOther)
+		cookie := b.cookie()
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
 
-	reopened := openBolt(t, path, clock)
-	t.Cleanup(func() { reopened.Close() })
-	app2 := newTestApp(t, Config{Store: reopened})
-	b2 := app2.browser()
-	b2.setCookie(cookie)
-	if got := b2.get(tab + "/cart").body; got != "tea" {
-		t.Errorf("cart after reopening the file: got %q, want %q", got, "tea")
-	}
-	if got := b2.get("/0/get?key=user").body; got != "ann" {
-		t.Errorf("user after reopening the file: got %q, want %q", got, "ann")
-	}
+		reopened := openBolt(t, path, clock)
+		t.Cleanup(func() { reopened.Close() })
+		app2 := newTestApp(t, a, Config{Store: reopened})
+		b2 := app2.browser()
+		b2.setCookie(cookie)
+		if got := b2.get(tab + "/cart").body; got != "tea" {
+			t.Errorf("cart after reopening the file: got %q, want %q", got, "tea")
+		}
+		if got := b2.get("/0/get?key=user").body; got != "ann" {
+			t.Errorf("user after reopening the file: got %q, want %q", got, "ann")
+		}
+	})
 }
 
 func TestBoltRegenerateAndDestroy(t *testing.T) {
-	clock := storetest.NewClock(timeNow())
-	st := openBolt(t, filepath.Join(t.TempDir(), "tabkit.db"), clock)
-	t.Cleanup(func() { st.Close() })
-	app := newTestApp(t, Config{Store: st})
-	b := app.browser()
-	b.post("/0/add", url.Values{"item": {"tea"}}).mustStatus(t, http.StatusSeeOther)
-	before := b.cookie()
-	b.signIn()
-	if b.cookie() == before {
-		t.Fatal("sign-in kept the cookie value")
-	}
-	if _, found, _ := st.Load(t.Context(), before); found {
-		t.Error("old record survived Regenerate")
-	}
-	if got := b.get("/0/cart").body; got != "tea" {
-		t.Errorf("cart after sign-in: got %q, want %q", got, "tea")
-	}
-	id := b.cookie()
-	b.post("/logout", nil).mustStatus(t, http.StatusSeeOther)
-	if _, found, _ := st.Load(t.Context(), id); found {
-		t.Error("record survived Destroy")
-	}
+	eachAdapter(t, func(t *testing.T, a adapter) {
+		clock := storetest.NewClock(timeNow())
+		st := openBolt(t, filepath.Join(t.TempDir(), "tabkit.db"), clock)
+		t.Cleanup(func() { st.Close() })
+		app := newTestApp(t, a, Config{Store: st})
+		b := app.browser()
+		b.post("/0/add", url.Values{"item": {"tea"}}).mustStatus(t, http.StatusSeeOther)
+		before := b.cookie()
+		b.signIn()
+		if b.cookie() == before {
+			t.Fatal("sign-in kept the cookie value")
+		}
+		if _, found, _ := st.Load(t.Context(), store.HashToken(before)); found {
+			t.Error("old record survived Regenerate")
+		}
+		if got := b.get("/0/cart").body; got != "tea" {
+			t.Errorf("cart after sign-in: got %q, want %q", got, "tea")
+		}
+		id := b.cookie()
+		b.post("/logout", nil).mustStatus(t, http.StatusSeeOther)
+		if _, found, _ := st.Load(t.Context(), store.HashToken(id)); found {
+			t.Error("record survived Destroy")
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/tabkit/tabkit/store"
 	"github.com/tabkit/tabkit/tabs"
 )
@@ -51,11 +51,35 @@ type Config struct {
 	// Default a tenth of IdleTimeout, at most one minute.
 	TouchInterval time.Duration
 
-	// SigningKeys, when set, signs the session ID in the cookie with
+	// PersistentCookies makes the session cookie outlive the browser:
+	// it carries Expires at the session's absolute deadline. Default
+	// false: a browser-session cookie, forgotten when the browser closes
+	// (a shared till forgets who was signed in). Session.RememberMe
+	// overrides it per session. Server-side timeouts apply either way.
+	PersistentCookies bool
+
+	// SigningKeys, when set, signs the session token in the cookie with
 	// HMAC-SHA256. The first key signs; every key verifies, so keys can be
 	// rotated by putting a new one first. Each key needs at least 32
-	// bytes. Default none: the cookie holds the bare 256-bit ID.
+	// bytes. Default none: the cookie holds the bare 256-bit token.
 	SigningKeys [][]byte
+
+	// MaxSessionsPerPrincipal caps the live sessions of one principal
+	// (Session.SetPrincipal), this one included. Default zero: no limit.
+	// It needs a store that implements store.PrincipalIndex.
+	MaxSessionsPerPrincipal int
+	// WhenPrincipalFull says what a sign-in past MaxSessionsPerPrincipal
+	// does. Default RefuseSignIn.
+	WhenPrincipalFull PrincipalPolicy
+
+	// LoadUser returns the user a principal names, for Session.User, on
+	// stores that do not load it with the session (store.Record.User).
+	// It is called at most once per request. Default none.
+	LoadUser func(ctx context.Context, principal string) (user any, err error)
+
+	// Fork says what a duplicated browser tab gets when tabs.js forks it
+	// into a tab of its own. Default ForkCopy.
+	Fork ForkPolicy
 
 	// Codec turns values into bytes. Default JSON.
 	Codec Codec
@@ -79,23 +103,29 @@ type Config struct {
 	ExemptPrefixes []string
 	// URLAttributes lists extra HTML attributes holding a URL that the
 	// rewriter prefixes, besides href, src, action, formaction, poster and
-	// srcset. Default {"hx-get", "hx-post", "hx-put", "hx-patch",
-	// "hx-delete", "data-href"}.
+	// srcset. An "hx-" name also covers its "data-hx-" spelling. Default
+	// {"hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete",
+	// "hx-push-url", "hx-replace-url", "data-href"}.
 	URLAttributes []string
 
 	// Skipper skips the session middleware (and tab handling) for a
 	// request. Default none.
-	Skipper func(c echo.Context) bool
+	Skipper func(r *http.Request) bool
 	// ErrorHandler renders the errors the kit answers on its own: a
 	// forged tab on an unsafe request (409), a store that is down (503), a
-	// failed commit (500). It must write the response. Default: a short
-	// plain-text page with the status.
-	ErrorHandler func(c echo.Context, err *Error) error
+	// conflict with another request (409), a failed commit (500). It must
+	// write the response to w, which already carries
+	// X-Content-Type-Options, Cache-Control and Content-Security-Policy
+	// headers it may change. Default: a short plain-text page.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err *Error)
 	// Logger receives what the kit has to say. Default slog.Default().
 	Logger *slog.Logger
-	// Observe, when set, is called for events worth counting (commits,
-	// bad cookies, unknown tabs); see Event. It must be quick and safe for
-	// concurrent use. Default none.
+	// Observe, when set, is called for events worth counting or acting
+	// on: commits, bad cookies, unknown tabs, and the lifecycle of
+	// sessions (created, regenerated, principal changed, destroyed,
+	// expired, evicted), each with a non-secret handle and the principal;
+	// see Event. It runs after the commit, outside any store transaction,
+	// must be quick and safe for concurrent use. Default none.
 	Observe func(Event)
 }
 
@@ -108,8 +138,33 @@ var DefaultConfig = Config{
 	Lifetime:        7 * 24 * time.Hour,
 	MaxSessionBytes: 1 << 20,
 	MaxTabs:         32,
-	URLAttributes:   []string{"hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete", "data-href"},
+	URLAttributes:   []string{"hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete", "hx-push-url", "hx-replace-url", "data-href"},
 }
+
+// PrincipalPolicy says what a sign-in past Config.MaxSessionsPerPrincipal
+// does.
+type PrincipalPolicy int
+
+const (
+	// RefuseSignIn fails SetPrincipal's commit with ErrTooManySessions:
+	// the principal must sign out elsewhere first.
+	RefuseSignIn PrincipalPolicy = iota
+	// EndOldestSession ends the principal's least recently used sessions
+	// to make room.
+	EndOldestSession
+)
+
+// ForkPolicy says what data a forked tab starts with.
+type ForkPolicy int
+
+const (
+	// ForkCopy gives the new tab a copy of the duplicated tab's data, as
+	// a duplicated browser tab shows the same page.
+	ForkCopy ForkPolicy = iota
+	// ForkEmpty starts the new tab empty, so a duplicated cart cannot be
+	// rung up twice.
+	ForkEmpty
+)
 
 // minSigningKey is the shortest signing key accepted: HMAC-SHA256 gains
 // nothing from longer keys and is weakened by shorter ones.
@@ -176,6 +231,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.ErrorHandler == nil {
 		cfg.ErrorHandler = plainErrorPage
+	}
+	if cfg.MaxSessionsPerPrincipal < 0 {
+		return cfg, errors.New("kit: MaxSessionsPerPrincipal must not be negative")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

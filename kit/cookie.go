@@ -1,63 +1,42 @@
 package kit
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gorilla/securecookie"
+	"github.com/tabkit/tabkit/internal/session"
 )
 
 const (
-	// idBytes of crypto randomness make a session ID: 256 bits, far past
-	// the 122 of a UUIDv4, so guessing one is hopeless.
-	idBytes = 32
-	// idLength is the length of an ID in unpadded base64url.
-	idLength = 43
 	// maxCookieValue bounds a cookie value we are willing to look at; a
-	// signed ID is about 120 bytes. Anything longer is rejected before any
-	// decoding or HMAC work.
+	// signed token is about 120 bytes. Anything longer is rejected before
+	// any decoding or HMAC work.
 	maxCookieValue = 256
+	// maxSessionCookies bounds how many cookies of the session's name a
+	// request may carry before the rest are ignored. A browser holds one;
+	// a planted cookie with a narrower Path makes two.
+	maxSessionCookies = 4
 	// secureCookiePrefix makes browsers refuse the cookie unless it is
 	// Secure, Path=/ and host-only, so a sibling subdomain cannot plant one.
 	secureCookiePrefix = "__Host-"
 )
 
-// errBadCookie is logged when a cookie is malformed or fails its
-// signature check; the request then has no session.
-var errBadCookie = errors.New("kit: malformed or tampered session cookie")
+// Why a cookie was ignored.
+var (
+	errBadCookie     = errors.New("kit: malformed or tampered session cookie")
+	errExpiredCookie = errors.New("kit: signed session cookie older than the session lifetime")
+)
 
-// newID returns a fresh session ID.
-func newID() string {
-	var b [idBytes]byte
-	// crypto/rand.Read never fails on supported platforms (it panics if
-	// the kernel's source is broken, which no caller could handle).
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// validID reports whether id has the shape newID produces, so a cookie
-// cannot make the store look up arbitrary keys.
-func validID(id string) bool {
-	if len(id) != idLength {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// cookieCodec reads and writes the session cookie's value: the bare ID,
-// or the ID signed with the newest key.
+// cookieCodec reads and writes the session cookie's value: the bare
+// token, or the token signed with the newest key.
 type cookieCodec struct {
 	signers []securecookie.Codec
+	// ageless verify like signers but accept any age, to tell an old
+	// authentic cookie from a forged one.
+	ageless []securecookie.Codec
 }
 
 func newCookieCodec(keys [][]byte, lifetime time.Duration) cookieCodec {
@@ -70,39 +49,43 @@ func newCookieCodec(keys [][]byte, lifetime time.Duration) cookieCodec {
 			s.MaxAge(0)
 		}
 		cc.signers = append(cc.signers, s)
+		cc.ageless = append(cc.ageless, securecookie.New(k, nil).SetSerializer(securecookie.NopEncoder{}).MaxLength(maxCookieValue).MaxAge(0))
 	}
 	return cc
 }
 
-// decode returns the session ID carried by a cookie value, or
-// errBadCookie. It never touches the store.
+// decode returns the token a cookie value carries, or errBadCookie, or
+// errExpiredCookie. It never touches the store.
 func (cc cookieCodec) decode(name, value string) (string, error) {
 	if len(value) > maxCookieValue {
 		return "", errBadCookie
 	}
 	if len(cc.signers) == 0 {
-		if !validID(value) {
+		if !session.ValidToken(value) {
 			return "", errBadCookie
 		}
 		return value, nil
 	}
 	var raw []byte
 	if err := securecookie.DecodeMulti(name, value, &raw, cc.signers...); err != nil {
+		if securecookie.DecodeMulti(name, value, &raw, cc.ageless...) == nil {
+			return "", errExpiredCookie
+		}
 		return "", errBadCookie
 	}
-	id := string(raw)
-	if !validID(id) {
+	token := string(raw)
+	if !session.ValidToken(token) {
 		return "", errBadCookie
 	}
-	return id, nil
+	return token, nil
 }
 
-// encode returns the cookie value for id.
-func (cc cookieCodec) encode(name, id string) (string, error) {
+// encode returns the cookie value for token.
+func (cc cookieCodec) encode(name, token string) (string, error) {
 	if len(cc.signers) == 0 {
-		return id, nil
+		return token, nil
 	}
-	return cc.signers[0].Encode(name, []byte(id))
+	return cc.signers[0].Encode(name, []byte(token))
 }
 
 // isSecure reports whether r's cookie should be Secure.
@@ -121,26 +104,61 @@ func (m *Manager) cookieName(r *http.Request) string {
 	return m.cfg.CookieName
 }
 
-// readSessionID returns the session ID r carries, or "" when it has none
-// or the cookie is bad (which is logged).
-func (m *Manager) readSessionID(r *http.Request) string {
+// readTokens appends to dst the tokens r's session cookies carry, in the
+// order the browser sent them, without duplicates; bad cookies are
+// logged and skipped. The session core tries them in turn, so a cookie
+// planted with a narrower Path cannot shadow the real one.
+func (m *Manager) readTokens(dst []string, r *http.Request) []string {
 	name := m.cookieName(r)
-	c, err := r.Cookie(name)
-	if err != nil {
-		return ""
+	if !hasCookieHeader(r, name) {
+		return dst
 	}
-	id, err := m.cookies.decode(name, c.Value)
-	if err != nil {
-		m.log.Warn("ignoring session cookie", "reason", err, "remote", r.RemoteAddr, "length", len(c.Value))
-		m.observe(Event{Kind: EventBadCookie})
-		return ""
+	for _, c := range r.CookiesNamed(name) {
+		if len(dst) == maxSessionCookies {
+			break
+		}
+		token, err := m.cookies.decode(name, c.Value)
+		switch {
+		case errors.Is(err, errExpiredCookie):
+			m.log.Info("ignoring an expired session cookie", "remote", r.RemoteAddr)
+			m.observe(Event{Kind: EventExpiredCookie})
+			continue
+		case err != nil:
+			m.log.Warn("ignoring session cookie", "reason", err, "remote", r.RemoteAddr, "length", len(c.Value))
+			m.observe(Event{Kind: EventBadCookie})
+			continue
+		}
+		if !contains(dst, token) {
+			dst = append(dst, token)
+		}
 	}
-	return id
+	return dst
 }
 
-// sessionCookie returns the cookie that hands id to the browser, or, for
-// id "", the cookie that removes it.
-func (m *Manager) sessionCookie(r *http.Request, id string, expires time.Time) (*http.Cookie, error) {
+// hasCookieHeader is a cheap test for a cookie named name, so requests
+// without one parse nothing.
+func hasCookieHeader(r *http.Request, name string) bool {
+	for _, line := range r.Header["Cookie"] {
+		if strings.Contains(line, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionCookie returns the cookie that hands token to the browser, or,
+// for token "", the cookie that removes it. A zero expires makes a
+// browser-session cookie.
+func (m *Manager) sessionCookie(r *http.Request, token string, expires time.Time) (*http.Cookie, error) {
 	name := m.cookieName(r)
 	c := &http.Cookie{
 		Name:     name,
@@ -149,17 +167,15 @@ func (m *Manager) sessionCookie(r *http.Request, id string, expires time.Time) (
 		Secure:   m.isSecure(r),
 		SameSite: m.cfg.SameSite,
 	}
-	if id == "" {
+	if token == "" {
 		c.MaxAge = -1
 		return c, nil
 	}
-	value, err := m.cookies.encode(name, id)
+	value, err := m.cookies.encode(name, token)
 	if err != nil {
 		return nil, err
 	}
 	c.Value = value
-	if !expires.IsZero() {
-		c.Expires = expires
-	}
+	c.Expires = expires
 	return c, nil
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/labstack/echo/v4"
+	"github.com/tabkit/tabkit/internal/session"
 	"github.com/tabkit/tabkit/store"
 )
 
@@ -13,7 +13,8 @@ import (
 // wrapped, so errors.Is(err, store.ErrTooLarge) and friends work too.
 var (
 	// ErrNoTab is returned by the methods of Session.Tab on a request that
-	// has no tab: an exempt route, or a skipped one.
+	// has no tab: an exempt or skipped route, or a request to a tab route
+	// that named no tab (then wrapped in an *Error with status 400).
 	ErrNoTab = errors.New("kit: request has no tab")
 
 	// ErrReservedKey is returned for key names that begin with the byte
@@ -23,6 +24,32 @@ var (
 	// ErrUnknownTab is what the kit answers, as an *Error with status 409,
 	// to an unsafe request naming a tab that this session does not have.
 	ErrUnknownTab = errors.New("kit: tab is not open in this session")
+
+	// ErrConflict is returned when a change was computed from a value
+	// that another request changed meanwhile: the request read a key,
+	// then set or deleted it, and the stored value was no longer what it
+	// read. Nothing was saved; the client gets 409. Use Update to change
+	// a value atomically instead. It is store.ErrConflict.
+	ErrConflict = store.ErrConflict
+
+	// ErrTooManySessions is returned when a sign-in (SetPrincipal) would
+	// exceed Config.MaxSessionsPerPrincipal under RefuseSignIn. It is
+	// store.ErrTooManySessions.
+	ErrTooManySessions = store.ErrTooManySessions
+
+	// ErrResponseStarted is returned for a change made after the response
+	// started that cannot land: one that would create or regenerate the
+	// session, which needs a cookie the response can no longer carry.
+	// Changes to an existing session made then are committed at once.
+	ErrResponseStarted = session.ErrResponseStarted
+
+	// ErrNoUserLoader is returned by Session.User when neither the store
+	// loads users with sessions nor Config.LoadUser is set.
+	ErrNoUserLoader = errors.New("kit: no way to load users: set Config.LoadUser or use a store that joins them")
+
+	// ErrNoPrincipalIndex is returned by principal operations on a store
+	// that does not implement store.PrincipalIndex.
+	ErrNoPrincipalIndex = errors.New("kit: the store keeps no index of principals")
 )
 
 // Error is an answer the kit gives on its own, rendered by
@@ -45,39 +72,63 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// storeFailure turns an error from the store into the answer a visitor
-// gets: 503 for conditions that pass, 413 for a session over its limit,
-// 409 for a session ended meanwhile, 500 for the rest.
-func storeFailure(err error) *Error {
+// errorFor turns an error from the session into the answer a visitor
+// gets, or nil when it is not one the kit knows: 503 for conditions that
+// pass, 413 for a session over its limit, 409 for a session ended or a
+// value changed meanwhile, 400 for a tab route reached without a tab.
+func errorFor(err error) *Error {
+	var kitErr *Error
 	switch {
-	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrFull):
+	case errors.As(err, &kitErr):
+		return kitErr
+	case isErr(err, store.ErrUnavailable), isErr(err, store.ErrFull):
 		return &Error{Status: http.StatusServiceUnavailable, Message: "Sessions are unavailable right now; please retry shortly.", Err: err}
-	case errors.Is(err, store.ErrTooLarge):
+	case isErr(err, store.ErrTooLarge):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Message: "Your session is too large to store this change.", Err: err}
-	case errors.Is(err, store.ErrNotFound):
+	case isErr(err, store.ErrConflict):
+		return &Error{Status: http.StatusConflict, Message: "This was changed in another tab or window while you were working. Nothing was saved; reload the page and try again.", Err: err}
+	case isErr(err, store.ErrTooManySessions):
+		return &Error{Status: http.StatusConflict, Message: "This account is signed in on too many devices. Sign out on one of them first.", Err: err}
+	case isErr(err, store.ErrNotFound):
 		return &Error{Status: http.StatusConflict, Message: "Your session ended while this request ran; nothing was saved.", Err: err}
-	default:
+	case isErr(err, session.ErrResponseStarted):
 		return &Error{Status: http.StatusInternalServerError, Message: "The session could not be saved.", Err: err}
+	case isErr(err, session.ErrNoTab), isErr(err, store.ErrNoTab):
+		return &Error{Status: http.StatusConflict, Message: "This tab is no longer open. Nothing was changed; reload the page to continue in a new tab.", Err: err}
 	}
+	return nil
 }
 
-// isStoreError reports whether err comes from the store with a meaning
-// the visitor should get as a status.
-func isStoreError(err error) bool {
-	for _, target := range []error{store.ErrUnavailable, store.ErrFull, store.ErrTooLarge, store.ErrNotFound} {
-		if errors.Is(err, target) {
-			return true
-		}
+// storeFailure is errorFor for errors the kit met itself: anything
+// unknown is a 500.
+func storeFailure(err error) *Error {
+	if e := errorFor(err); e != nil {
+		return e
 	}
-	return false
+	return &Error{Status: http.StatusInternalServerError, Message: "The session could not be saved.", Err: err}
 }
+
+func isErr(err, target error) bool { return errors.Is(err, target) }
 
 // retryAfterSeconds is what a 503 tells clients to wait.
 const retryAfterSeconds = "5"
 
-func plainErrorPage(c echo.Context, err *Error) error {
-	if err.Status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", retryAfterSeconds)
+// ownPageCSP is the Content-Security-Policy of the kit's own pages: they
+// load nothing and run nothing.
+const ownPageCSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+// setOwnPageHeaders marks a page the kit answers itself.
+func setOwnPageHeaders(h http.Header, e *Error) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", ownPageCSP)
+	if e != nil && e.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfterSeconds)
 	}
-	return c.String(err.Status, fmt.Sprintf("%d %s\n%s\n", err.Status, http.StatusText(err.Status), err.Message))
+}
+
+func plainErrorPage(w http.ResponseWriter, _ *http.Request, err *Error) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(err.Status)
+	fmt.Fprintf(w, "%d %s\n%s\n", err.Status, http.StatusText(err.Status), err.Message)
 }

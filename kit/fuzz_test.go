@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"github.com/tabkit/tabkit/internal/session"
 	"strings"
 	"testing"
 	"time"
@@ -13,22 +14,22 @@ import (
 // be compared across them.)
 func FuzzCookieDecode(f *testing.F) {
 	signed := newCookieCodec([][]byte{[]byte(strings.Repeat("k", 32))}, time.Hour)
-	good, err := signed.encode("tabkit", newID())
+	good, err := signed.encode("tabkit", session.NewToken())
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, seed := range []string{"", newID(), good, good[:20], strings.Repeat("A", 300), "a|b|c", "%00", "MTIz"} {
+	for _, seed := range []string{"", session.NewToken(), good, good[:20], strings.Repeat("A", 300), "a|b|c", "%00", "MTIz"} {
 		f.Add(seed)
 	}
 	plain := newCookieCodec(nil, time.Hour)
 	f.Fuzz(func(t *testing.T, value string) {
 		if id, err := plain.decode("tabkit", value); err == nil {
-			if !validID(id) || id != value {
+			if !session.ValidToken(id) || id != value {
 				t.Errorf("plain decode of %q gave %q", value, id)
 			}
 		}
 		if id, err := signed.decode("tabkit", value); err == nil {
-			if !validID(id) {
+			if !session.ValidToken(id) {
 				t.Errorf("signed decode of %q gave malformed ID %q", value, id)
 			}
 		}

@@ -2,7 +2,10 @@ package kit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"github.com/labstack/echo/v4/middleware"
 	"io"
 	"log/slog"
 	"net/http"
@@ -50,6 +53,15 @@ func (s *countingStore) Commit(ctx context.Context, id string, d store.Delta) (s
 	return s.Store.Commit(ctx, id, d)
 }
 
+func (s *countingStore) Move(ctx context.Context, from, to string, d store.Delta) (store.Meta, error) {
+	s.commits.Add(1)
+	if s.failCommits.Load() > 0 {
+		s.failCommits.Add(-1)
+		return store.Meta{}, s.failErr
+	}
+	return s.Store.Move(ctx, from, to, d)
+}
+
 func (s *countingStore) Delete(ctx context.Context, id string) error {
 	s.deletes.Add(1)
 	return s.Store.Delete(ctx, id)
@@ -57,18 +69,45 @@ func (s *countingStore) Delete(ctx context.Context, id string) error {
 
 func (s *countingStore) ios() int64 { return s.loads.Load() + s.commits.Load() + s.deletes.Load() }
 
-// testApp is an Echo app with a kit installed and a few routes that
-// exercise the session, served over real HTTP.
+// adapter is a way of putting the kit in front of an application; the
+// kit's behaviour tests run through each.
+type adapter int
+
+const (
+	echoAdapter adapter = iota // Manager.Install on Echo
+	httpAdapter                // Manager.Wrap around a net/http ServeMux
+)
+
+func (a adapter) String() string {
+	if a == echoAdapter {
+		return "echo"
+	}
+	return "nethttp"
+}
+
+// eachAdapter runs fn once per adapter, as subtests.
+func eachAdapter(t *testing.T, fn func(t *testing.T, a adapter)) {
+	t.Helper()
+	for _, a := range []adapter{echoAdapter, httpAdapter} {
+		t.Run(a.String(), func(t *testing.T) { fn(t, a) })
+	}
+}
+
+// testApp is an application with a kit in front, served over real HTTP,
+// with a few routes that exercise the session.
 type testApp struct {
 	t     *testing.T
-	e     *echo.Echo
+	a     adapter
 	m     *Manager
 	store *countingStore
 	clock *storetest.Clock
 	srv   *httptest.Server
+	// e is set for echoAdapter, mux for httpAdapter.
+	e   *echo.Echo
+	mux *http.ServeMux
 }
 
-func newTestApp(t *testing.T, cfg Config) *testApp {
+func newTestApp(t *testing.T, a adapter, cfg Config) *testApp {
 	t.Helper()
 	clock := storetest.NewClock(time.Now())
 	if cfg.Store == nil {
@@ -88,130 +127,204 @@ func newTestApp(t *testing.T, cfg Config) *testApp {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	m.now = clock.Now
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.Logger.SetOutput(io.Discard)
-	if err := m.Install(e); err != nil {
-		t.Fatalf("Install: %v", err)
+	t.Cleanup(func() { m.Close() })
+	m.setClock(clock.Now)
+	app := &testApp{t: t, a: a, m: m, store: cs, clock: clock}
+	var h http.Handler
+	switch a {
+	case echoAdapter:
+		e := echo.New()
+		e.HideBanner, e.HidePort = true, true
+		e.Logger.SetOutput(io.Discard)
+		if err := m.Install(e); err != nil {
+			t.Fatalf("Install: %v", err)
+		}
+		app.e, h = e, e
+	default:
+		app.mux = http.NewServeMux()
+		h = m.Wrap(app.mux)
 	}
-	addTestRoutes(e)
-	app := &testApp{t: t, e: e, m: m, store: cs, clock: clock}
-	app.srv = httptest.NewServer(e)
+	addTestRoutes(app)
+	app.srv = httptest.NewServer(h)
 	t.Cleanup(app.srv.Close)
 	return app
 }
 
+// handle registers h for method and path (no patterns but the exact
+// path) on the app, whatever its adapter.
+func (a *testApp) handle(method, path string, h http.HandlerFunc) {
+	switch a.a {
+	case echoAdapter:
+		a.e.Add(method, path, echo.WrapHandler(h))
+	default:
+		pattern := path
+		if path == "/" {
+			pattern = "/{$}"
+		}
+		a.mux.HandleFunc(method+" "+pattern, h)
+	}
+}
+
+// fail answers err the way handlers of either adapter do.
+func fail(w http.ResponseWriter, r *http.Request, err error) { Fail(w, r, err) }
+
+func writeHTML(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+func writeText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
 // addTestRoutes registers the routes the tests drive: a cart per tab, a
 // session-wide user, flashes.
-func addTestRoutes(e *echo.Echo) {
-	e.GET("/notouch", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
-	e.GET("/", Handler(func(c *Context) error {
+func addTestRoutes(a *testApp) {
+	a.handle(http.MethodGet, "/notouch", func(w http.ResponseWriter, r *http.Request) { writeText(w, http.StatusOK, "ok") })
+	a.handle(http.MethodGet, "/healthz", func(w http.ResponseWriter, r *http.Request) { writeText(w, http.StatusOK, "ok") })
+	a.handle(http.MethodGet, "/", func(w http.ResponseWriter, r *http.Request) {
+		s := SessionOf(r)
 		var items []string
-		if _, err := c.Session().Tab().Get("cart", &items); err != nil {
-			return err
+		if _, err := s.Tab().Get("cart", &items); err != nil {
+			fail(w, r, err)
+			return
 		}
 		var flashes []string
-		if _, err := c.Session().Tab().Flashes("msg", &flashes); err != nil {
-			return err
+		if _, err := s.Tab().Flashes("msg", &flashes); err != nil {
+			fail(w, r, err)
+			return
 		}
 		var kitFlashes []string
-		if _, err := c.Session().Tab().Flashes(FlashKey, &kitFlashes); err != nil {
-			return err
+		if _, err := s.Tab().Flashes(FlashKey, &kitFlashes); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.HTML(http.StatusOK, `<html><body><a href="/cart">cart</a><form action="/add" method="post"></form>`+
+		writeHTML(w, http.StatusOK, `<html><body><a href="/cart">cart</a><form action="/add" method="post"></form>`+
 			`<p id="items">`+strings.Join(items, ",")+`</p><p id="flash">`+strings.Join(append(flashes, kitFlashes...), "|")+`</p>`+
 			`<img src="/static/logo.png"></body></html>`)
-	}))
-	e.GET("/cart", Handler(func(c *Context) error {
+	})
+	a.handle(http.MethodGet, "/cart", func(w http.ResponseWriter, r *http.Request) {
 		var items []string
-		if _, err := c.Session().Tab().Get("cart", &items); err != nil {
-			return err
+		if _, err := SessionOf(r).Tab().Get("cart", &items); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.String(http.StatusOK, strings.Join(items, ","))
-	}))
-	e.POST("/add", Handler(func(c *Context) error {
-		item := c.FormValue("item")
+		writeText(w, http.StatusOK, strings.Join(items, ","))
+	})
+	a.handle(http.MethodPost, "/add", func(w http.ResponseWriter, r *http.Request) {
+		item := r.FormValue("item")
 		var items []string
-		if err := c.Session().Tab().Update("cart", &items, func() error {
+		s := SessionOf(r)
+		if err := s.Tab().Update("cart", &items, func() error {
 			items = append(items, item)
 			return nil
 		}); err != nil {
-			return err
+			fail(w, r, err)
+			return
 		}
-		if err := c.Session().Tab().Flash("msg", "added "+item); err != nil {
-			return err
+		if err := s.Tab().Flash("msg", "added "+item); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.Redirect(http.StatusSeeOther, "/")
-	}))
-	e.POST("/set", Handler(func(c *Context) error {
-		if err := c.Session().Set(c.FormValue("key"), c.FormValue("value")); err != nil {
-			return err
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	a.handle(http.MethodPost, "/set", func(w http.ResponseWriter, r *http.Request) {
+		if err := SessionOf(r).Set(r.FormValue("key"), r.FormValue("value")); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.String(http.StatusOK, "set")
-	}))
-	e.GET("/get", Handler(func(c *Context) error {
+		writeText(w, http.StatusOK, "set")
+	})
+	a.handle(http.MethodGet, "/get", func(w http.ResponseWriter, r *http.Request) {
 		var v string
-		found, err := c.Session().Get(c.QueryParam("key"), &v)
+		found, err := SessionOf(r).Get(r.URL.Query().Get("key"), &v)
 		if err != nil {
-			return err
+			fail(w, r, err)
+			return
 		}
 		if !found {
-			return c.String(http.StatusNotFound, "missing")
+			writeText(w, http.StatusNotFound, "missing")
+			return
 		}
-		return c.String(http.StatusOK, v)
-	}))
-	e.POST("/panic", Handler(func(c *Context) error {
-		if err := c.Session().Set("half", "done"); err != nil {
-			return err
+		writeText(w, http.StatusOK, v)
+	})
+	a.handle(http.MethodPost, "/append", func(w http.ResponseWriter, r *http.Request) {
+		// The naive get/append/set a handler may write without Update.
+		s := SessionOf(r)
+		var list []string
+		if _, err := s.Get("list", &list); err != nil {
+			fail(w, r, err)
+			return
+		}
+		if err := s.Set("list", append(list, r.FormValue("item"))); err != nil {
+			fail(w, r, err)
+			return
+		}
+		writeText(w, http.StatusOK, "appended")
+	})
+	a.handle(http.MethodPost, "/panic", func(w http.ResponseWriter, r *http.Request) {
+		if err := SessionOf(r).Set("half", "done"); err != nil {
+			fail(w, r, err)
+			return
 		}
 		panic("handler bug")
-	}))
-	e.POST("/fail", Handler(func(c *Context) error {
-		if err := c.Session().Set("half", "done"); err != nil {
-			return err
+	})
+	a.handle(http.MethodPost, "/fail", func(w http.ResponseWriter, r *http.Request) {
+		if err := SessionOf(r).Set("half", "done"); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return errors.New("handler failed")
-	}))
-	e.POST("/login", Handler(func(c *Context) error {
-		if err := c.Session().Regenerate(); err != nil {
-			return err
+		fail(w, r, errors.New("handler failed"))
+	})
+	a.handle(http.MethodPost, "/login", func(w http.ResponseWriter, r *http.Request) {
+		s := SessionOf(r)
+		if err := s.Regenerate(); err != nil {
+			fail(w, r, err)
+			return
 		}
-		if err := c.Session().Set("user", c.FormValue("user")); err != nil {
-			return err
+		if err := s.Set("user", r.FormValue("user")); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.Redirect(http.StatusSeeOther, "/0/")
-	}))
-	e.POST("/logout", Handler(func(c *Context) error {
-		if err := c.Session().Destroy(); err != nil {
-			return err
+		http.Redirect(w, r, "/0/", http.StatusSeeOther)
+	})
+	a.handle(http.MethodPost, "/logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := SessionOf(r).Destroy(); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.Redirect(http.StatusSeeOther, "/0/")
-	}))
-	e.GET("/api/tab", Handler(func(c *Context) error {
-		_, err := c.Session().Tab().Get("cart", new([]string))
-		return c.String(http.StatusOK, errString(err))
-	}))
-	e.POST("/label", Handler(func(c *Context) error {
-		if err := c.Session().Tab().SetLabel(c.FormValue("label")); err != nil {
-			return err
+		http.Redirect(w, r, "/0/", http.StatusSeeOther)
+	})
+	a.handle(http.MethodGet, "/api/tab", func(w http.ResponseWriter, r *http.Request) {
+		_, err := SessionOf(r).Tab().Get("cart", new([]string))
+		writeText(w, http.StatusOK, errString(err))
+	})
+	a.handle(http.MethodPost, "/label", func(w http.ResponseWriter, r *http.Request) {
+		if err := SessionOf(r).Tab().SetLabel(r.FormValue("label")); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.Redirect(http.StatusSeeOther, "/")
-	}))
-	e.POST("/close", Handler(func(c *Context) error {
-		if err := c.Session().Tab().Close(); err != nil {
-			return err
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	a.handle(http.MethodPost, "/close", func(w http.ResponseWriter, r *http.Request) {
+		if err := SessionOf(r).Tab().Close(); err != nil {
+			fail(w, r, err)
+			return
 		}
-		return c.String(http.StatusOK, "closed")
-	}))
-	e.GET("/tabs", Handler(func(c *Context) error {
-		list, err := c.Session().Tabs()
+		writeText(w, http.StatusOK, "closed")
+	})
+	a.handle(http.MethodGet, "/tabs", func(w http.ResponseWriter, r *http.Request) {
+		list, err := SessionOf(r).Tabs()
 		if err != nil {
-			return err
+			fail(w, r, err)
+			return
 		}
-		return c.JSON(http.StatusOK, list)
-	}))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(list)
+	})
 }
 
 func errString(err error) string {
@@ -325,4 +438,40 @@ func parallel(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// serveHTTP serves req in-process, without the test server.
+func (a *testApp) serveHTTP(w http.ResponseWriter, req *http.Request) {
+	a.srv.Config.Handler.ServeHTTP(w, req)
+}
+
+// load loads the session whose cookie carries token, bypassing the kit.
+func (a *testApp) load(token string) (store.Record, bool) {
+	a.t.Helper()
+	rec, found, err := a.store.Store.Load(a.t.Context(), store.HashToken(token))
+	if err != nil {
+		a.t.Fatalf("Load: %v", err)
+	}
+	return rec, found
+}
+
+// recoverInside adds a panic-recovering middleware inside the kit, as an
+// app's Recover middleware sits.
+func (a *testApp) recoverInside() {
+	switch a.a {
+	case echoAdapter:
+		a.e.Use(middleware.Recover())
+	default:
+		inner := a.mux
+		wrapped := http.NewServeMux()
+		wrapped.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if p := recover(); p != nil {
+					fail(w, r, fmt.Errorf("panic: %v", p))
+				}
+			}()
+			inner.ServeHTTP(w, r)
+		}))
+		a.srv.Config.Handler = a.m.Wrap(wrapped)
+	}
 }

@@ -1,29 +1,37 @@
 package kit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 
-	"github.com/labstack/echo/v4"
+	"github.com/tabkit/tabkit/internal/session"
 	"github.com/tabkit/tabkit/store"
 	"github.com/tabkit/tabkit/store/boltstore"
 	"github.com/tabkit/tabkit/tabs"
 )
 
-// Manager ties sessions and tabs to an Echo application. Make one with
-// New, wire it with Install, and Close it when the server has stopped.
+// Manager ties sessions and tabs to an application. Make one with New,
+// wire it with Install (Echo) or Wrap (net/http), and Close it when the
+// server has stopped.
 type Manager struct {
 	cfg       Config
+	core      session.Config
 	store     store.Store
 	ownsStore bool
 	cookies   cookieCodec
 	rewriter  *tabs.Rewriter
 	log       *slog.Logger
-	now       store.Clock
+
+	// stopEvents cancels the subscription to the store's events.
+	stopEvents func()
+	closeOnce  sync.Once
 
 	// routesMu guards getRoutes, which Echo may extend while the app
 	// registers routes after Install.
@@ -63,8 +71,36 @@ func New(cfg Config) (*Manager, error) {
 		}
 		m.store, m.ownsStore = bolt, true
 	}
+	if cfg.MaxSessionsPerPrincipal > 0 {
+		if _, ok := m.store.(store.PrincipalIndex); !ok {
+			m.closeStore()
+			return nil, fmt.Errorf("kit: MaxSessionsPerPrincipal: %w", ErrNoPrincipalIndex)
+		}
+	}
+	m.core = session.Config{
+		Store:             m.store,
+		IdleTimeout:       cfg.IdleTimeout,
+		Lifetime:          cfg.Lifetime,
+		TouchInterval:     cfg.TouchInterval,
+		TabIdleTimeout:    cfg.TabIdleTimeout,
+		MaxSessionBytes:   cfg.MaxSessionBytes,
+		MaxTabs:           cfg.MaxTabs,
+		MaxTabID:          cfg.MaxTabID,
+		PersistentCookies: cfg.PersistentCookies,
+		PrincipalLimit: store.PrincipalLimit{
+			Max:         cfg.MaxSessionsPerPrincipal,
+			EvictOldest: cfg.WhenPrincipalFull == EndOldestSession,
+		},
+		Observe: m.observeUnit,
+	}
+	if n, ok := m.store.(store.Notifier); ok {
+		m.stopEvents = n.Subscribe(m.observeStore)
+	}
 	return m, nil
 }
+
+// setClock makes the Manager take its time from now, for tests.
+func (m *Manager) setClock(now store.Clock) { m.core.Now = now }
 
 // Store returns the store the Manager uses.
 func (m *Manager) Store() store.Store { return m.store }
@@ -72,9 +108,20 @@ func (m *Manager) Store() store.Store { return m.store }
 // Rewriter returns the tab URL rewriter the Manager uses.
 func (m *Manager) Rewriter() *tabs.Rewriter { return m.rewriter }
 
-// Close closes the store if New opened it. A store passed in Config is
-// left open for its owner.
+// Close stops listening to the store's events and closes the store if
+// New opened it. A store passed in Config is left open for its owner.
 func (m *Manager) Close() error {
+	var err error
+	m.closeOnce.Do(func() {
+		if m.stopEvents != nil {
+			m.stopEvents()
+		}
+		err = m.closeStore()
+	})
+	return err
+}
+
+func (m *Manager) closeStore() error {
 	if !m.ownsStore {
 		return nil
 	}
@@ -84,57 +131,111 @@ func (m *Manager) Close() error {
 	return nil
 }
 
-// Install wires the kit into e: the tab prefix handling first in e.Pre,
-// the session middleware in e.Use (call Install before adding other
-// middleware, so the session is committed before theirs writes). It
-// refuses routes whose first path segment is all digits, since such paths
-// belong to tabs; routes added later with one panic at registration.
-//
-// Compression middleware must run outside the kit (e.Pre, before Install)
-// so the kit sees and rewrites HTML before it is compressed; a response
-// that is already encoded is passed through untouched.
-func (m *Manager) Install(e *echo.Echo) error {
-	if e == nil {
-		return errors.New("kit: Install needs an *echo.Echo")
+// SessionInfo describes a stored session for listings. It never holds
+// the session's token.
+type SessionInfo struct {
+	// Handle names the session (its store ID); it cannot be used as a
+	// cookie. EndSession takes it.
+	Handle    string
+	Principal string
+	Created   time.Time
+	LastSeen  time.Time
+	// Tabs counts the open tabs, tab 0 included.
+	Tabs int
+}
+
+func sessionInfo(ref store.SessionRef) SessionInfo {
+	n := len(ref.Meta.Tabs) + 1
+	if _, ok := ref.Meta.Tabs[0]; ok {
+		n--
 	}
-	for _, r := range e.Routes() {
-		if err := m.addRoute(r.Method, r.Path); err != nil {
-			return err
-		}
+	return SessionInfo{
+		Handle:    ref.ID,
+		Principal: ref.Meta.Principal,
+		Created:   ref.Meta.Created,
+		LastSeen:  ref.Meta.LastSeen,
+		Tabs:      n,
 	}
-	previous := e.OnAddRouteHandler
-	e.OnAddRouteHandler = func(host string, r echo.Route, h echo.HandlerFunc, mw []echo.MiddlewareFunc) {
-		if err := m.addRoute(r.Method, r.Path); err != nil {
-			panic(err.Error())
-		}
-		if previous != nil {
-			previous(host, r, h, mw)
-		}
+}
+
+func (m *Manager) principalIndex() (store.PrincipalIndex, error) {
+	idx, ok := m.store.(store.PrincipalIndex)
+	if !ok {
+		return nil, ErrNoPrincipalIndex
 	}
-	e.Pre(m.prefixMiddleware)
-	e.Use(m.sessionMiddleware)
+	return idx, nil
+}
+
+// SessionsOf lists the live sessions of principal, most recently seen
+// first.
+func (m *Manager) SessionsOf(ctx context.Context, principal string) ([]SessionInfo, error) {
+	idx, err := m.principalIndex()
+	if err != nil {
+		return nil, err
+	}
+	refs, err := idx.SessionsOf(ctx, principal)
+	if err != nil {
+		return nil, fmt.Errorf("kit: listing sessions of a principal: %w", err)
+	}
+	list := make([]SessionInfo, 0, len(refs))
+	for _, ref := range refs {
+		list = append(list, sessionInfo(ref))
+	}
+	sortByLastSeen(list)
+	return list, nil
+}
+
+// EndSessionsOf ends every session of principal ("sign out everywhere")
+// and returns how many it ended. A browser whose session ended finds
+// itself signed out on its next request.
+func (m *Manager) EndSessionsOf(ctx context.Context, principal string) (int, error) {
+	return m.endSessionsOf(ctx, principal, "")
+}
+
+func (m *Manager) endSessionsOf(ctx context.Context, principal, except string) (int, error) {
+	if principal == "" {
+		return 0, errors.New("kit: ending the sessions of no principal")
+	}
+	idx, err := m.principalIndex()
+	if err != nil {
+		return 0, err
+	}
+	refs, err := idx.SessionsOf(ctx, principal)
+	if err != nil {
+		return 0, fmt.Errorf("kit: listing sessions of a principal: %w", err)
+	}
+	ended := 0
+	for _, ref := range refs {
+		if ref.ID == except {
+			continue
+		}
+		if err := m.store.Delete(ctx, ref.ID); err != nil {
+			return ended, fmt.Errorf("kit: ending a session: %w", err)
+		}
+		ended++
+		m.observe(Event{Kind: EventSessionDestroyed, Handle: ref.ID, Principal: principal})
+	}
+	if ended > 0 {
+		m.log.Info("ended the sessions of a principal", "principal", principal, "sessions", ended)
+	}
+	return ended, nil
+}
+
+// EndSession ends the session with the given handle (SessionInfo.Handle),
+// as an operator would.
+func (m *Manager) EndSession(ctx context.Context, handle string) error {
+	if err := m.store.Delete(ctx, handle); err != nil {
+		return fmt.Errorf("kit: ending a session: %w", err)
+	}
+	m.observe(Event{Kind: EventSessionDestroyed, Handle: handle})
 	return nil
 }
 
-// addRoute checks a route and remembers GET routes, which bare URLs are
-// redirected to a tab for.
-func (m *Manager) addRoute(method, path string) error {
-	if tabs.HasNumericFirstSegment(path) {
-		return fmt.Errorf("kit: route %s %s: a first path segment of digits is a tab number; choose another path", method, path)
-	}
-	if path == ForkPath || path == "/+" || len(path) > 2 && path[:3] == "/+/" {
-		return fmt.Errorf("kit: route %s %s is reserved for tabs", method, path)
-	}
-	if method == http.MethodGet {
-		m.routesMu.Lock()
-		m.getRoutes[path] = true
-		m.routesMu.Unlock()
-	}
-	return nil
-}
-
-func (m *Manager) isGetRoute(path string) bool {
-	m.routesMu.RLock()
-	defer m.routesMu.RUnlock()
-	return m.getRoutes[path]
+func sortByLastSeen(list []SessionInfo) {
+	slices.SortFunc(list, func(a, b SessionInfo) int {
+		if c := b.LastSeen.Compare(a.LastSeen); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Handle, b.Handle)
+	})
 }

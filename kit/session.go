@@ -2,29 +2,30 @@ package kit
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tabkit/tabkit/store"
 )
 
 // Session is the request's session. Its methods use the session-wide
 // namespace; Tab returns the same methods on the current tab's namespace.
-// Changes are committed before the response's first byte, all together;
-// Update, Regenerate and Destroy take effect before they return.
+//
+// Set, Delete, Flash, SetLabel and SetPrincipal are queued and committed
+// together before the response's first byte; Update, Regenerate,
+// Destroy and Tab.Close take effect before they return. A key the
+// request read and then sets or deletes is committed only if no other
+// request changed it meanwhile (otherwise ErrConflict, and the client
+// gets 409); Update changes a key atomically instead. A change made
+// after the response started is committed at once, or refused with
+// ErrResponseStarted when it would need a new cookie.
 type Session struct {
-	namespace
-}
-
-// namespace holds the value methods Session and Tab share.
-type namespace struct {
-	st *requestState
-	// inTab selects the tab namespace; noTab marks a Tab view of a
-	// request that has no tab.
-	inTab bool
-	noTab bool
+	q *request
 }
 
 // reservedPrefix starts the names of the kit's own keys.
@@ -33,87 +34,120 @@ const reservedPrefix = "\x00"
 // flashPrefix names the key holding a flash list.
 const flashPrefix = reservedPrefix + "flash:"
 
-func (n namespace) key(name string) store.Key {
-	if n.inTab {
-		return store.TabKey(uint32(n.st.tab), name)
-	}
-	return store.SessionKey(name)
+// namespace is what the value methods of Session and Tab work on.
+type namespace interface {
+	key(name string) (store.Key, error)
+	request() *request
 }
 
-func (n namespace) userKey(name string) (store.Key, error) {
-	if n.noTab {
-		return store.Key{}, ErrNoTab
-	}
+func (s *Session) request() *request { return s.q }
+
+func (s *Session) key(name string) (store.Key, error) {
 	if strings.HasPrefix(name, reservedPrefix) {
 		return store.Key{}, ErrReservedKey
 	}
-	return n.key(name), nil
+	return store.SessionKey(name), nil
 }
 
 // Get decodes the value of key into dst. found is false when there is no
 // such key; that is not an error.
-func (n namespace) Get(key string, dst any) (found bool, err error) {
-	k, err := n.userKey(key)
-	if err != nil {
-		return false, err
-	}
-	v, found, err := n.st.value(k)
-	if err != nil || !found {
-		return false, err
-	}
-	if err := n.st.m.cfg.Codec.Unmarshal(v, dst); err != nil {
-		return true, fmt.Errorf("kit: decoding %q: %w", key, err)
-	}
-	return true, nil
-}
+func (s *Session) Get(key string, dst any) (found bool, err error) { return get(s, key, dst) }
 
 // Set stores v under key. It fails with an error wrapping
 // store.ErrTooLarge when the session would outgrow
 // Config.MaxSessionBytes.
-func (n namespace) Set(key string, v any) error {
-	k, err := n.userKey(key)
-	if err != nil {
-		return err
-	}
-	b, err := n.st.m.cfg.Codec.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("kit: encoding %q: %w", key, err)
-	}
-	return n.st.put(k, b)
+func (s *Session) Set(key string, v any) error { return set(s, key, v, 0) }
+
+// SetWithTTL stores v under key for ttl: from then on the value reads as
+// missing, even while the session lives, and its bytes are reclaimed.
+func (s *Session) SetWithTTL(key string, v any, ttl time.Duration) error {
+	return setWithTTL(s, key, v, ttl)
 }
 
 // Delete removes key. Removing a missing key is not an error.
-func (n namespace) Delete(key string) error {
-	k, err := n.userKey(key)
-	if err != nil {
-		return err
-	}
-	return n.st.remove(k)
-}
+func (s *Session) Delete(key string) error { return del(s, key) }
 
 // Update changes key atomically: inside the store's transaction it
 // decodes the current value into v (which must be a non-nil pointer; it is
 // zeroed first, so a missing key leaves the zero value), calls fn, which
 // changes *v, and stores the result. fn may run more than once when
-// concurrent requests collide, so it must only change *v. Pending changes
-// of the request are committed with it. When Update returns nil the
+// concurrent requests collide, so it must only change *v. Changes the
+// request queued are committed with it. When Update returns nil the
 // change is durable; v then holds the stored value.
-func (n namespace) Update(key string, v any, fn func() error) error {
-	k, err := n.userKey(key)
+func (s *Session) Update(key string, v any, fn func() error) error { return update(s, key, v, fn) }
+
+// Flash adds v to the list of flashes under key: messages for the next
+// page this namespace shows, read once with Flashes. Concurrent flashes
+// are all kept.
+func (s *Session) Flash(key string, v any) error { return flash(s, key, v) }
+
+// Flashes appends the flashes under key to the slice dst points to and
+// removes them, so each is shown once. It returns how many there were.
+func (s *Session) Flashes(key string, dst any) (int, error) { return flashes(s, key, dst) }
+
+// Keys lists the namespace's keys, sorted.
+func (s *Session) Keys() ([]string, error) { return keys(s) }
+
+func get(n namespace, name string, dst any) (bool, error) {
+	k, err := n.key(name)
+	if err != nil {
+		return false, err
+	}
+	q := n.request()
+	v, found, err := q.unit.Get(k)
+	if err != nil || !found {
+		return false, err
+	}
+	if err := q.m.cfg.Codec.Unmarshal(v, dst); err != nil {
+		return true, fmt.Errorf("kit: decoding %q: %w", name, err)
+	}
+	return true, nil
+}
+
+func set(n namespace, name string, v any, ttl time.Duration) error {
+	k, err := n.key(name)
+	if err != nil {
+		return err
+	}
+	q := n.request()
+	b, err := q.m.cfg.Codec.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("kit: encoding %q: %w", name, err)
+	}
+	return q.unit.Set(k, b, ttl)
+}
+
+func setWithTTL(n namespace, name string, v any, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("kit: SetWithTTL of %q needs a positive time to live, got %v", name, ttl)
+	}
+	return set(n, name, v, ttl)
+}
+
+func del(n namespace, name string) error {
+	k, err := n.key(name)
+	if err != nil {
+		return err
+	}
+	return n.request().unit.Delete(k)
+}
+
+func update(n namespace, name string, v any, fn func() error) error {
+	k, err := n.key(name)
 	if err != nil {
 		return err
 	}
 	ptr := reflect.ValueOf(v)
 	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
-		return fmt.Errorf("kit: Update of %q needs a non-nil pointer, got %T", key, v)
+		return fmt.Errorf("kit: Update of %q needs a non-nil pointer, got %T", name, v)
 	}
-	codec := n.st.m.cfg.Codec
-	var result []byte
-	update := func(old []byte, found bool) ([]byte, error) {
+	q := n.request()
+	codec := q.m.cfg.Codec
+	_, err = q.unit.Update(k, func(old []byte, found bool) ([]byte, error) {
 		ptr.Elem().SetZero()
 		if found {
 			if err := codec.Unmarshal(old, v); err != nil {
-				return nil, fmt.Errorf("kit: decoding %q: %w", key, err)
+				return nil, fmt.Errorf("kit: decoding %q: %w", name, err)
 			}
 		}
 		if err := fn(); err != nil {
@@ -121,195 +155,253 @@ func (n namespace) Update(key string, v any, fn func() error) error {
 		}
 		b, err := codec.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("kit: encoding %q: %w", key, err)
+			return nil, fmt.Errorf("kit: encoding %q: %w", name, err)
 		}
-		result = b
 		return b, nil
-	}
-	if _, err := n.st.commit(func(d *store.Delta) {
-		if d.Update == nil {
-			d.Update = make(map[store.Key]store.UpdateFunc, 1)
-		}
-		d.Update[k] = update
-	}); err != nil {
-		return err
-	}
-	n.st.rec.Values[k] = result
-	return nil
+	}, 0)
+	return err
 }
 
-// Flash adds v to the list of flashes under key: messages for the next
-// page this namespace shows, read once with Flashes. Concurrent flashes
-// are all kept.
-func (n namespace) Flash(key string, v any) error {
-	if n.noTab {
-		return ErrNoTab
-	}
-	b, err := n.st.m.cfg.Codec.Marshal(v)
+func flash(n namespace, name string, v any) error {
+	k, err := n.key(name)
 	if err != nil {
-		return fmt.Errorf("kit: encoding flash %q: %w", key, err)
+		return err
+	}
+	q := n.request()
+	b, err := q.m.cfg.Codec.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("kit: encoding flash %q: %w", name, err)
 	}
 	item := appendFlash(nil, b)
-	return n.st.queueUpdate(n.key(flashPrefix+key), func(old []byte, _ bool) ([]byte, error) {
+	k.Name = flashPrefix + k.Name
+	return q.unit.Queue(k, func(old []byte, _ bool) ([]byte, error) {
 		return append(slices.Clip(old), item...), nil
 	})
 }
 
-// Flashes appends the flashes under key to the slice dst points to and
-// removes them, so each is shown once. It returns how many there were.
-func (n namespace) Flashes(key string, dst any) (int, error) {
-	if n.noTab {
-		return 0, ErrNoTab
+func flashes(n namespace, name string, dst any) (int, error) {
+	k, err := n.key(name)
+	if err != nil {
+		return 0, err
 	}
 	slice := reflect.ValueOf(dst)
 	if slice.Kind() != reflect.Pointer || slice.Elem().Kind() != reflect.Slice {
-		return 0, fmt.Errorf("kit: Flashes of %q needs a pointer to a slice, got %T", key, dst)
+		return 0, fmt.Errorf("kit: Flashes of %q needs a pointer to a slice, got %T", name, dst)
 	}
-	k := n.key(flashPrefix + key)
-	list, found, err := n.st.value(k)
+	q := n.request()
+	codec := q.m.cfg.Codec
+	count := 0
+	if tab, isTab := n.(*Tab); isTab && name == FlashKey {
+		notice, err := tab.takeNotice()
+		if err != nil {
+			return 0, err
+		}
+		if notice != "" {
+			b, err := codec.Marshal(notice)
+			if err != nil {
+				return 0, err
+			}
+			if err := appendDecoded(codec, slice, b, name); err != nil {
+				return 0, err
+			}
+			count++
+		}
+	}
+	k.Name = flashPrefix + k.Name
+	list, found, err := q.unit.Get(k)
 	if err != nil || !found {
-		return 0, err
+		return count, err
 	}
 	items, err := splitFlashes(list)
 	if err != nil {
-		return 0, fmt.Errorf("kit: reading flashes %q: %w", key, err)
+		return count, fmt.Errorf("kit: reading flashes %q: %w", name, err)
 	}
-	codec := n.st.m.cfg.Codec
 	for _, item := range items {
-		elem := reflect.New(slice.Elem().Type().Elem())
-		if err := codec.Unmarshal(item, elem.Interface()); err != nil {
-			return 0, fmt.Errorf("kit: decoding flash %q: %w", key, err)
+		if err := appendDecoded(codec, slice, item, name); err != nil {
+			return count, err
 		}
-		slice.Elem().Set(reflect.Append(slice.Elem(), elem.Elem()))
 	}
 	// Remove what was read, not the key: a flash added meanwhile by a
 	// concurrent request stays for the next page.
-	return len(items), n.st.queueUpdate(k, func(old []byte, _ bool) ([]byte, error) {
-		if !bytes.HasPrefix(old, list) {
-			return old, nil
-		}
-		if len(old) == len(list) {
-			return nil, nil
-		}
-		return old[len(list):], nil
-	})
+	return count + len(items), q.unit.Queue(k, removePrefix(list))
 }
 
-// Keys lists the namespace's keys, sorted.
-func (n namespace) Keys() ([]string, error) {
-	if n.noTab {
-		return nil, ErrNoTab
+func appendDecoded(codec Codec, slice reflect.Value, item []byte, name string) error {
+	elem := reflect.New(slice.Elem().Type().Elem())
+	if err := codec.Unmarshal(item, elem.Interface()); err != nil {
+		return fmt.Errorf("kit: decoding flash %q: %w", name, err)
 	}
-	if err := n.st.load(); err != nil {
+	slice.Elem().Set(reflect.Append(slice.Elem(), elem.Elem()))
+	return nil
+}
+
+// removePrefix is an update that drops prefix from the front of a value
+// that still starts with it, and deletes a value it empties.
+func removePrefix(prefix []byte) func(old []byte, _ bool) ([]byte, error) {
+	return func(old []byte, _ bool) ([]byte, error) {
+		if !bytes.HasPrefix(old, prefix) {
+			return old, nil
+		}
+		if len(old) == len(prefix) {
+			return nil, nil
+		}
+		return old[len(prefix):], nil
+	}
+}
+
+func keys(n namespace) ([]string, error) {
+	probe, err := n.key("k")
+	if err != nil {
 		return nil, err
 	}
-	var keys []string
-	seen := func(k store.Key) bool {
-		return k.InTab == n.inTab && (!n.inTab || k.Tab == uint32(n.st.tab)) && !strings.HasPrefix(k.Name, reservedPrefix)
+	list, err := n.request().unit.Keys(func(k store.Key) bool {
+		return k.InTab == probe.InTab && (!k.InTab || k.Tab == probe.Tab) && !strings.HasPrefix(k.Name, reservedPrefix)
+	})
+	if err != nil {
+		return nil, err
 	}
-	for k := range n.st.rec.Values {
-		if seen(k) && !n.st.del[k] {
-			if _, pending := n.st.set[k]; !pending {
-				keys = append(keys, k.Name)
-			}
-		}
+	names := make([]string, len(list))
+	for i, k := range list {
+		names[i] = k.Name
 	}
-	for k := range n.st.set {
-		if seen(k) {
-			keys = append(keys, k.Name)
-		}
-	}
-	slices.Sort(keys)
-	return keys, nil
+	return names, nil
 }
 
 // Tab returns the current tab's namespace. On a request without a tab
-// (an exempt or skipped route) its methods return ErrNoTab.
-func (s *Session) Tab() *Tab {
-	return &Tab{namespace: namespace{st: s.st, inTab: true, noTab: !s.st.hasTab}}
-}
-
-// Discard drops the changes this request queued and has not committed yet
-// (Set, Delete, Flash, SetLabel, in the session and every tab). What
-// Update, Regenerate and Destroy did stays done. Queue a flash before an
-// Update to have both land in one commit, and Discard it if the Update
-// fails.
-func (s *Session) Discard() {
-	s.st.clearPending()
-}
+// (an exempt or skipped route) its methods return ErrNoTab; on a request
+// to a tab route that named no tab, an *Error with status 400 wrapping
+// ErrNoTab.
+func (s *Session) Tab() *Tab { return &s.q.tab }
 
 // IsNew reports whether the request arrived without a live session.
 func (s *Session) IsNew() (bool, error) {
-	if err := s.st.load(); err != nil {
-		return false, err
-	}
-	return !s.st.found, nil
+	exists, err := s.q.unit.Exists()
+	return !exists, err
 }
 
-// Regenerate moves the session to a new ID, keeping its data, removes the
-// old record and sends the new cookie. Call it when privileges change
-// (sign-in), so an ID planted before cannot ride along.
-func (s *Session) Regenerate() error {
-	st := s.st
-	if err := st.load(); err != nil {
-		return err
-	}
-	if !st.found {
-		// Nothing stored yet: the session gets a fresh ID when it is
-		// created, and never the one the browser sent.
-		st.id = ""
-		return nil
-	}
-	oldID, old := st.id, st.rec
-	values := make(map[store.Key][]byte, len(old.Values)+len(st.set))
-	for k, v := range old.Values {
-		if !st.del[k] {
-			values[k] = v
-		}
-	}
-	for k, v := range st.set {
-		values[k] = v
-	}
-	for k := range st.updates {
-		// Pending updates are replayed on the new session, over the
-		// values copied as they were loaded.
-		delete(values, k)
-		if v, ok := old.Values[k]; ok && !st.del[k] {
-			values[k] = v
-		}
-	}
-	edits, updates := st.edits, st.updates
-	st.id, st.found, st.set, st.del, st.edits, st.updates = "", false, values, nil, nil, updates
-	st.edits = append([]func(*store.Meta) error{func(m *store.Meta) error {
-		m.Tabs, m.NextTab = old.Meta.Clone().Tabs, old.Meta.NextTab
-		return nil
-	}}, edits...)
-	if _, err := st.commit(nil); err != nil {
-		st.id, st.found, st.rec = oldID, true, old
-		return err
-	}
-	if err := st.m.store.Delete(st.ctx(), oldID); err != nil {
-		// The new session is live and the cookie will name it; the old
-		// record only lingers until it expires.
-		st.m.log.Error("removing the old session after regenerating", "err", err)
-		return fmt.Errorf("kit: removing old session: %w", err)
-	}
-	return nil
-}
+// Discard drops the changes this request queued and has not committed yet
+// (Set, Delete, Flash, SetLabel, SetPrincipal, in the session and every
+// tab). What Update, Regenerate and Destroy did stays done.
+func (s *Session) Discard() { s.q.unit.Discard() }
+
+// Regenerate moves the session to a new token, keeping its data, and
+// sends the new cookie. Call it when privileges change (sign-in), so a
+// token planted before cannot ride along. Writes other tabs committed
+// meanwhile come along; the old token is dead at once. It fails with an
+// error wrapping store.ErrNotFound when the session was ended meanwhile
+// (a sign-out in another window): its data stays gone.
+func (s *Session) Regenerate() error { return s.q.unit.Regenerate() }
 
 // Destroy deletes the session and every tab's data and tells the browser
 // to drop the cookie. A later write in the same request starts a new
 // session.
-func (s *Session) Destroy() error {
-	st := s.st
-	if st.id != "" {
-		if err := st.m.store.Delete(st.ctx(), st.id); err != nil {
-			return fmt.Errorf("kit: destroying session: %w", err)
-		}
+func (s *Session) Destroy() error { return s.q.unit.Destroy() }
+
+// SetPrincipal names who the session belongs to, usually a user ID at
+// sign-in, for SessionsOf and EndSessionsOf; "" clears it. It is
+// committed with the request's other changes, under
+// Config.MaxSessionsPerPrincipal. Regenerate keeps it; Destroy removes it.
+func (s *Session) SetPrincipal(p string) error { return s.q.unit.SetPrincipal(p) }
+
+// Principal returns the session's principal, "" when it has none.
+func (s *Session) Principal() (string, error) { return s.q.unit.Principal() }
+
+// RememberMe overrides Config.PersistentCookies for this session: on
+// sends a cookie that outlives the browser (until the session's absolute
+// deadline), off one that ends with it. Server-side timeouts are the
+// same either way.
+func (s *Session) RememberMe(on bool) error { return s.q.unit.RememberMe(on) }
+
+// OtherSessions lists the other live sessions of this session's
+// principal (other browsers signed in as the same user), most recently
+// seen first. Without a principal it returns none.
+func (s *Session) OtherSessions() ([]SessionInfo, error) {
+	p, err := s.Principal()
+	if err != nil || p == "" {
+		return nil, err
 	}
-	st.id, st.loaded, st.found = "", true, false
-	st.rec = store.Record{}
-	st.clearPending()
-	st.cookieChanged = true
-	return nil
+	q := s.q
+	list, err := q.m.SessionsOf(q.unit.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(list, func(si SessionInfo) bool { return si.Handle == q.unit.Handle() }), nil
 }
+
+// EndOtherSessions ends every other session of this session's principal
+// ("sign out everywhere else") and returns how many it ended.
+func (s *Session) EndOtherSessions() (int, error) {
+	p, err := s.Principal()
+	if err != nil || p == "" {
+		return 0, err
+	}
+	q := s.q
+	return q.m.endSessionsOf(q.unit.Context(), p, q.unit.Handle())
+}
+
+// Handle returns a name for the session that cannot be used as a cookie
+// (its store ID), for logs and SessionInfo; "" before it is stored.
+func (s *Session) Handle() string { return s.q.unit.Handle() }
+
+// userCache is what Session.User found, once per request.
+type userCache struct {
+	loaded bool
+	value  any
+	json   []byte
+}
+
+// User loads the user the session's principal names into dst, once per
+// request: from the session record when the store joins users in
+// (store.Record.User, decoded as JSON into dst), otherwise through
+// Config.LoadUser (dst must then point to the type it returns, or be a
+// *any). found is false when the session has no principal or the user
+// does not exist.
+func (s *Session) User(dst any) (found bool, err error) {
+	q := s.q
+	p, err := s.Principal()
+	if err != nil || p == "" {
+		return false, err
+	}
+	c := &q.user
+	if !c.loaded {
+		if joined, ok := q.unit.User(); ok {
+			c.json = joined
+		} else if q.m.cfg.LoadUser != nil {
+			if c.value, err = q.m.cfg.LoadUser(q.unit.Context(), p); err != nil {
+				return false, fmt.Errorf("kit: loading the user: %w", err)
+			}
+		} else {
+			return false, ErrNoUserLoader
+		}
+		c.loaded = true
+	}
+	if c.json != nil {
+		if err := jsonUnmarshal(c.json, dst); err != nil {
+			return false, fmt.Errorf("kit: decoding the joined user: %w", err)
+		}
+		return true, nil
+	}
+	if c.value == nil {
+		return false, nil
+	}
+	out := reflect.ValueOf(dst)
+	val := reflect.ValueOf(c.value)
+	if out.Kind() != reflect.Pointer || out.IsNil() {
+		return false, fmt.Errorf("kit: User needs a non-nil pointer, got %T", dst)
+	}
+	switch {
+	case val.Type().AssignableTo(out.Elem().Type()):
+		out.Elem().Set(val)
+	case val.Kind() == reflect.Pointer && val.Elem().Type().AssignableTo(out.Elem().Type()):
+		out.Elem().Set(val.Elem())
+	default:
+		return false, fmt.Errorf("kit: User into %T, but Config.LoadUser returned %T", dst, c.value)
+	}
+	return true, nil
+}
+
+// Request returns the request the session belongs to, as the handler
+// sees it.
+func (s *Session) Request() *http.Request { return s.q.r }
+
+var jsonUnmarshal = json.Unmarshal

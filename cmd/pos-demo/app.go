@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -162,14 +163,17 @@ func (a *app) handleError(err error, c echo.Context) {
 
 // kitError renders the answers the kit gives on its own (a form from a
 // tab that is gone, a store that is down).
-func (a *app) kitError(c echo.Context, err *kit.Error) error {
-	if err.Status == http.StatusServiceUnavailable {
-		c.Response().Header().Set("Retry-After", "5")
+func (a *app) kitError(w http.ResponseWriter, r *http.Request, err *kit.Error) {
+	if wantsJSON(r) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(err.Status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Message})
+		return
 	}
-	if wantsJSON(c.Request()) {
-		return c.JSON(err.Status, map[string]string{"error": err.Message})
+	page := errorPage{frame: frame{Title: http.StatusText(err.Status), Nav: "error"}, Status: err.Status, Message: err.Message}
+	if werr := a.pages.write(w, err.Status, "error", page); werr != nil {
+		a.log.Error("writing an error response", "err", werr)
 	}
-	return a.renderError(c, err.Status, err.Message)
 }
 
 func wantsJSON(r *http.Request) bool {

@@ -57,6 +57,11 @@ func loadPages() (*pages, error) {
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 rather than half a page.
 func (p *pages) render(c echo.Context, status int, name string, data any) error {
+	return p.write(c.Response(), status, name, data)
+}
+
+// write renders page name to w with status.
+func (p *pages) write(w http.ResponseWriter, status int, name string, data any) error {
 	t, ok := p.byName[name]
 	if !ok {
 		return fmt.Errorf("templates: no page %q", name)
@@ -65,8 +70,11 @@ func (p *pages) render(c echo.Context, status int, name string, data any) error 
 	if err := t.Execute(&buf, data); err != nil {
 		return fmt.Errorf("templates: rendering %s: %w", name, err)
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // formatCents shows an amount of cents as dollars: 123456 → "$1,234.56".
