@@ -42,19 +42,32 @@ type opsUnderTest interface {
 	Stats(ctx context.Context) (Stats, error)
 	GC(ctx context.Context) (SweepResult, error)
 	Compact(ctx context.Context) (CompactResult, error)
+	SessionsOf(ctx context.Context, p string) ([]Session, error)
+	EndSessionsOf(ctx context.Context, p string) (int, error)
+	Rekey(ctx context.Context) (RekeyResult, error)
+}
+
+// serve returns a Client of a's Handler.
+func serve(t *testing.T, a *Admin) *Client {
+	t.Helper()
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// onBoth runs test on an Admin of st and on a Client of its Handler,
+// each on a store of its own from newStore.
+func onBoth(t *testing.T, newStore func(t *testing.T) store.Store, test func(t *testing.T, o opsUnderTest)) {
+	t.Run("Admin", func(t *testing.T) { test(t, New(newStore(t))) })
+	t.Run("Client", func(t *testing.T) { test(t, serve(t, New(newStore(t)))) })
 }
 
 func both(t *testing.T, test func(t *testing.T, o opsUnderTest)) {
-	t.Run("Admin", func(t *testing.T) { test(t, New(memoryStore(t))) })
-	t.Run("Client", func(t *testing.T) {
-		srv := httptest.NewServer(Handler(memoryStore(t)))
-		t.Cleanup(srv.Close)
-		c, err := NewClient(srv.URL, srv.Client())
-		if err != nil {
-			t.Fatal(err)
-		}
-		test(t, c)
-	})
+	onBoth(t, memoryStore, test)
 }
 
 func TestErrors(t *testing.T) {
