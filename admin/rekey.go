@@ -111,6 +111,11 @@ const tokenLength = 43
 // hashLength is the length of a SHA-256 sum in unpadded base64url.
 const hashLength = 43
 
+// KeyedByToken reports whether id has the shape of a kit cookie token,
+// as the IDs of sessions stored before IDs were hashed have (see
+// Rekey).
+func KeyedByToken(id string) bool { return isToken(id) }
+
 // isToken reports whether id has the shape of a kit cookie token.
 func isToken(id string) bool { return len(id) == tokenLength && isBase64URL(id) }
 
