@@ -138,6 +138,10 @@ func TestHandlerGuard(t *testing.T) {
 		{"form post without header", "POST", "/admin/clear?force=1", "127.0.0.1:9090", false, http.StatusForbidden},
 		{"delete without header", "DELETE", "/admin/sessions/uniqueCC", "127.0.0.1:9090", false, http.StatusForbidden},
 		{"clear without force", "POST", "/admin/clear", "127.0.0.1:9090", true, http.StatusBadRequest},
+		{"end without header", "POST", "/admin/end?principal=n", "127.0.0.1:9090", false, http.StatusForbidden},
+		{"rekey without header", "POST", "/admin/rekey", "127.0.0.1:9090", false, http.StatusForbidden},
+		{"end of nobody", "POST", "/admin/end", "127.0.0.1:9090", true, http.StatusBadRequest},
+		{"end by GET", "GET", "/admin/end?principal=n", "127.0.0.1:9090", false, http.StatusMethodNotAllowed},
 		{"unknown session", "GET", "/admin/sessions/nobody-here", "[::1]:9090", false, http.StatusNotFound},
 		{"wrong method", "GET", "/admin/gc", "127.0.0.1:9090", false, http.StatusMethodNotAllowed},
 	}

@@ -33,6 +33,7 @@ func principalStore(t *testing.T) store.Store {
 		{"alice-till-2", "alice"},
 		{"bob-till-1", "bob"},
 		{"visitor", ""},
+		{"odd", "x/y&principal=bob #?"},
 	} {
 		seen := base.Add(time.Duration(i) * time.Minute)
 		d := store.Delta{Create: true, LastSeen: seen, IdleDeadline: seen.Add(life), SetPrincipal: s.principal != "", Principal: s.principal}
@@ -61,6 +62,7 @@ func TestSessionsOf(t *testing.T) {
 			{"alice", []string{"alice-till-2", "alice-till-1"}},
 			{"bob", []string{"bob-till-1"}},
 			{"carol", nil},
+			{"x/y&principal=bob #?", []string{"odd"}},
 		}
 		for _, tt := range tests {
 			list, err := o.SessionsOf(ctx, tt.principal)
@@ -81,8 +83,8 @@ func TestSessionsOf(t *testing.T) {
 			}
 		}
 		all, err := o.Sessions(ctx)
-		if err != nil || len(all) != 4 || all[3].Principal != "alice" || all[0].Principal != "" {
-			t.Errorf("Sessions: got %+v, %v; want 4, principals shown", all, err)
+		if err != nil || len(all) != 5 || all[4].Principal != "alice" || all[1].Principal != "" {
+			t.Errorf("Sessions: got %+v, %v; want 5, principals shown", all, err)
 		}
 		if _, err := o.SessionsOf(ctx, ""); !errors.Is(err, ErrNoPrincipal) {
 			t.Errorf("SessionsOf(\"\"): got %v, want %v", err, ErrNoPrincipal)
@@ -98,10 +100,11 @@ func TestEndSessionsOf(t *testing.T) {
 			ended     int
 			left      int // sessions in the store afterwards
 		}{
-			{"alice", 2, 2},
-			{"alice", 0, 2},
-			{"carol", 0, 2},
-			{"bob", 1, 1},
+			{"alice", 2, 3},
+			{"alice", 0, 3},
+			{"carol", 0, 3},
+			{"bob", 1, 2},
+			{"x/y&principal=bob #?", 1, 1},
 		}
 		for _, tt := range tests {
 			n, err := o.EndSessionsOf(ctx, tt.principal)
@@ -141,8 +144,8 @@ func TestPrincipalsUnsupported(t *testing.T) {
 		if _, err := o.EndSessionsOf(ctx, "alice"); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("EndSessionsOf: got %v, want %v", err, ErrUnsupported)
 		}
-		if list, err := o.Sessions(ctx); err != nil || len(list) != 4 {
-			t.Errorf("Sessions: %d, %v; want 4 left", len(list), err)
+		if list, err := o.Sessions(ctx); err != nil || len(list) != 5 {
+			t.Errorf("Sessions: %d, %v; want 5 left", len(list), err)
 		}
 	})
 }

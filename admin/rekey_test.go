@@ -220,7 +220,7 @@ func TestEnder(t *testing.T) {
 		if got := ev.take(); !maps.Equal(got, bob) {
 			t.Errorf("remote %v: Delete reported %v, want %v", remote, got, bob)
 		}
-		if n, err := o.Clear(ctx, true); err != nil || n != 1 || len(ev.take()) != 1 {
+		if n, err := o.Clear(ctx, true); err != nil || n != 2 || len(ev.take()) != 2 {
 			t.Errorf("remote %v: Clear: %d, %v, or no event", remote, n, err)
 		}
 		if list, _ := o.Sessions(ctx); len(list) != 0 {
