@@ -33,6 +33,10 @@ type countingStore struct {
 	// failLoads makes the next n loads fail with err.
 	failLoads atomic.Int64
 	failErr   error
+	// gateMove, when set, runs before each Move reaches the store: a
+	// test blocks there to let other requests act between a request's
+	// load and its commit.
+	gateMove atomic.Pointer[func()]
 }
 
 func (s *countingStore) Load(ctx context.Context, id string) (store.Record, bool, error) {
@@ -54,6 +58,9 @@ func (s *countingStore) Commit(ctx context.Context, id string, d store.Delta) (s
 }
 
 func (s *countingStore) Move(ctx context.Context, from, to string, d store.Delta) (store.Meta, error) {
+	if gate := s.gateMove.Load(); gate != nil {
+		(*gate)()
+	}
 	s.commits.Add(1)
 	if s.failCommits.Load() > 0 {
 		s.failCommits.Add(-1)
