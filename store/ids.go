@@ -31,7 +31,13 @@ const familyLength = 4
 // HashToken returns the ID under which stores keep the session whose
 // cookie carries token.
 func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
+	var sum [sha256.Size]byte
+	if len(token) <= 64 {
+		var buf [64]byte // the usual token, hashed without an allocation
+		sum = sha256.Sum256(buf[:copy(buf[:], token)])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
 	fam := family(token[:min(len(token), FamilyPrefix)])
 	var b [familyLength + 1 + 43]byte
 	base64.RawURLEncoding.Encode(b[:familyLength], fam[:])
