@@ -482,3 +482,24 @@ func (a *testApp) recoverInside() {
 		a.srv.Config.Handler = a.m.Wrap(wrapped)
 	}
 }
+
+// The optional abilities of the store underneath, passed through.
+
+func (s *countingStore) SessionsOf(ctx context.Context, p string) ([]store.SessionRef, error) {
+	idx, ok := s.Store.(store.PrincipalIndex)
+	if !ok {
+		return nil, errors.New("no principal index")
+	}
+	return idx.SessionsOf(ctx, p)
+}
+
+func (s *countingStore) Subscribe(fn func(store.Event)) (cancel func()) {
+	if n, ok := s.Store.(store.Notifier); ok {
+		return n.Subscribe(fn)
+	}
+	return func() {}
+}
+
+func (s *countingStore) List(ctx context.Context, fn func(id string, m store.Meta) bool) error {
+	return s.Store.(store.Lister).List(ctx, fn)
+}

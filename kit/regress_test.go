@@ -104,7 +104,7 @@ func TestDestroyRacingRegenerateStaysDestroyed(t *testing.T) {
 // sessions counts the live sessions in the app's store.
 func (a *testApp) sessions() int {
 	n := 0
-	if err := a.store.Store.(store.Lister).List(a.t.Context(), func(string, store.Meta) bool { n++; return true }); err != nil {
+	if err := a.store.List(a.t.Context(), func(string, store.Meta) bool { n++; return true }); err != nil {
 		a.t.Fatal(err)
 	}
 	return n
