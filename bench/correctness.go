@@ -25,9 +25,17 @@ type LostRow struct {
 	// Overlapped is true when every request had read before any wrote
 	// (or, for update, all were in flight at once): the barrier met.
 	Overlapped bool `json:"overlapped"`
-	// Failed counts requests answered with something other than 200.
-	Failed int `json:"failed"`
+	// Acknowledged counts requests answered 200: writes the client was
+	// told landed. Refused counts 409s: writes the library refused
+	// because what they were computed from changed meanwhile (tabkit's
+	// ErrConflict). Failed counts every other answer.
+	Acknowledged int `json:"acknowledged"`
+	Refused      int `json:"refused"`
+	Failed       int `json:"failed"`
 }
+
+// Lost is how many acknowledged writes a final read does not find.
+func (r LostRow) Lost() int { return max(r.Acknowledged-r.Kept, 0) }
 
 // FloodRow is what a library keeps after a flood of cookieless requests
 // to a handler that writes.
@@ -231,11 +239,16 @@ func lostUpdates(lib Library, pattern string, n int, dir string) (LostRow, error
 		wg.Go(func() {
 			rec := serveRaw(app, http.MethodPost, prefixes[i]+route+"?"+strconv.Itoa(i), start)
 			browser.set(rec.Result().Cookies())
-			if rec.Code != http.StatusOK {
-				failedMu.Lock()
+			failedMu.Lock()
+			switch rec.Code {
+			case http.StatusOK:
+				row.Acknowledged++
+			case http.StatusConflict:
+				row.Refused++
+			default:
 				row.Failed++
-				failedMu.Unlock()
 			}
+			failedMu.Unlock()
 		})
 	}
 	wg.Wait()
