@@ -66,11 +66,18 @@ func (o *output) sessionTable(list []admin.Session, footer string) {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tPRINCIPAL\tCREATED\tLAST SEEN\tEXPIRES\tTABS\tBYTES")
+	tokenKeyed := 0
 	for _, s := range list {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.ID, principalText(s.Principal), when(s.Created), when(s.LastSeen), when(s.Expires), s.Tabs, s.Bytes)
+		if s.KeyedByToken {
+			tokenKeyed++
+		}
 	}
 	_ = tw.Flush()
 	o.printf("%s%s\n", buf.String(), footer)
+	if tokenKeyed > 0 {
+		o.printf("%s stored under the cookie token, out of kit's reach: run tabkit migrate\n", count(tokenKeyed, "session"))
+	}
 }
 
 // principalText shows a principal, or "-" for none.
