@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tabkit/tabkit/store"
 )
@@ -51,17 +52,58 @@ func (a *Admin) Rekey(ctx context.Context) (RekeyResult, error) {
 	if err != nil {
 		return RekeyResult{}, err
 	}
-	var res RekeyResult
+	return a.rekeyAll(ctx, tokens)
+}
+
+// rekeyWorkers is how many sessions Rekey moves at once. Each move is a
+// few round trips or fsyncs, and concurrent commits share them (bbolt's
+// group commit), so moving one at a time would take minutes where there
+// are tens of thousands.
+const rekeyWorkers = 16
+
+// rekeyAll moves the sessions under tokens, rekeyWorkers at a time,
+// until the first error.
+func (a *Admin) rekeyAll(ctx context.Context, tokens []string) (RekeyResult, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// mu guards res and firstErr.
+	var (
+		mu       sync.Mutex
+		res      RekeyResult
+		firstErr error
+	)
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range min(rekeyWorkers, len(tokens)) {
+		wg.Go(func() {
+			for token := range next {
+				moved, err := a.rekey(ctx, token)
+				mu.Lock()
+				switch {
+				case err != nil && firstErr == nil:
+					firstErr = fmt.Errorf("admin: moving session %s to its hash: %w", prefix(token), err)
+					cancel()
+				case moved:
+					res.Rekeyed++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+feed:
 	for _, token := range tokens {
-		moved, err := a.rekey(ctx, token)
-		if err != nil {
-			return res, fmt.Errorf("admin: moving session %s to its hash: %w", prefix(token), err)
-		}
-		if moved {
-			res.Rekeyed++
+		select {
+		case next <- token:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return res, nil
+	close(next)
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err() // the caller's, cancelled while feeding
+	}
+	return res, firstErr
 }
 
 // rekey moves the session stored under token to its hash. moved is

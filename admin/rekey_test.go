@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -229,5 +230,96 @@ func TestEnder(t *testing.T) {
 	}
 	if _, err := NewWith(Config{}); err == nil {
 		t.Error("NewWith without a store: no error")
+	}
+}
+
+// failing fails every Commit to one ID.
+type failing struct {
+	*store.Memory
+	id string
+}
+
+func (f failing) Commit(ctx context.Context, id string, d store.Delta) (store.Meta, error) {
+	if id == f.id {
+		return store.Meta{}, store.ErrUnavailable
+	}
+	return f.Memory.Commit(ctx, id, d)
+}
+
+// manyLegacy stores n sessions under their tokens, each holding its
+// name.
+func manyLegacy(t *testing.T, n int) (*store.Memory, []string) {
+	t.Helper()
+	st := store.NewMemoryWith(store.MemoryOptions{SweepInterval: -1})
+	t.Cleanup(func() { st.Close() })
+	now := time.Now()
+	var names []string
+	for i := range n {
+		name := fmt.Sprintf("s%03d", i)
+		d := store.Delta{Create: true, LastSeen: now, IdleDeadline: now.Add(time.Hour),
+			Set: map[store.Key][]byte{store.SessionKey("name"): []byte(`"` + name + `"`)}}
+		if _, err := st.Commit(context.Background(), token(name), d); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	return st, names
+}
+
+// wantEachOnce checks that every session is under exactly one of its
+// token and its hash, with its value.
+func wantEachOnce(t *testing.T, st store.Store, names []string) (underHash int) {
+	t.Helper()
+	for _, name := range names {
+		old, atToken, _ := st.Load(context.Background(), token(name))
+		moved, atHash, _ := st.Load(context.Background(), store.HashToken(token(name)))
+		rec := old
+		if atHash {
+			rec = moved
+			underHash++
+		}
+		if atToken == atHash || string(rec.Values[store.SessionKey("name")]) != `"`+name+`"` {
+			t.Errorf("%s: under its token %v, under its hash %v, %+v", name, atToken, atHash, rec.Values)
+		}
+	}
+	return underHash
+}
+
+// TestRekeyFailure stops at a store error and loses no session: each is
+// under its token or its hash, and a second run finishes the work.
+func TestRekeyFailure(t *testing.T) {
+	st, names := manyLegacy(t, 100)
+	broken := failing{st, store.HashToken(token(names[37]))}
+	res, err := New(broken).Rekey(context.Background())
+	if !errors.Is(err, store.ErrUnavailable) || res.Rekeyed >= len(names) {
+		t.Errorf("Rekey: got %+v, %v; want it stopped by %v", res, err, store.ErrUnavailable)
+	}
+	if moved := wantEachOnce(t, st, names); moved != res.Rekeyed {
+		t.Errorf("%d sessions under their hash, Rekey said %d", moved, res.Rekeyed)
+	}
+	res2, err := New(st).Rekey(context.Background())
+	if err != nil || res.Rekeyed+res2.Rekeyed != len(names) {
+		t.Errorf("second Rekey: got %+v, %v after %+v; want %d in all", res2, err, res, len(names))
+	}
+	if moved := wantEachOnce(t, st, names); moved != len(names) {
+		t.Errorf("%d sessions under their hash, want %d", moved, len(names))
+	}
+}
+
+// TestRekeyTwiceAtOnce runs two Rekeys on one store at once, as two
+// operators might: every session ends up under its hash, once.
+func TestRekeyTwiceAtOnce(t *testing.T) {
+	st, names := manyLegacy(t, 200)
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = New(st).Rekey(context.Background()) })
+	}
+	wg.Wait()
+	if errs[0] != nil || errs[1] != nil {
+		t.Errorf("Rekey: %v, %v", errs[0], errs[1])
+	}
+	if moved := wantEachOnce(t, st, names); moved != len(names) {
+		t.Errorf("%d sessions under their hash, want %d", moved, len(names))
 	}
 }

@@ -299,8 +299,8 @@ func inUse(s *settings, stderr io.Writer) int {
 	return exitInUse
 }
 
-// call is what a command gets besides the operations, and what it hands
-// back for run to report after the store is closed.
+// call is what a command gets besides the operations, and what migrate
+// hands back to be reported once the store is closed.
 type call struct {
 	args  []string
 	force bool
