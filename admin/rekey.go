@@ -36,7 +36,9 @@ type RekeyResult struct {
 // the store, or a write such a process makes to a session between its
 // copy and its delete is lost. Processes of a version that hashes IDs
 // never touch the old keys. A run interrupted between copy and delete
-// finishes the move when run again.
+// finishes the move when run again. It moves rekeyWorkers sessions at
+// a time and stops at the first error, every session then being under
+// its token or its hash.
 func (a *Admin) Rekey(ctx context.Context) (RekeyResult, error) {
 	l, ok := a.st.(store.Lister)
 	if !ok {
