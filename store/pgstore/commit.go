@@ -70,7 +70,7 @@ func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (s
 			// What the delta itself came to: ErrNotFound, ErrConflict, an
 			// Update function's error...
 			return store.Meta{}, err
-		case isDeadlock(dbErr.err) && try < s.maxRetries, retryNow(ctx, dbErr.err, try):
+		case isDeadlock(dbErr.err) && try < s.maxRetries, retryNow(ctx, dbErr.err, try, dbErr.uncommitted):
 		default:
 			return store.Meta{}, s.fail(ctx, op, dbErr.err)
 		}
@@ -79,7 +79,12 @@ func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (s
 
 // dbError marks an error of the database, as opposed to the outcome of
 // the delta, inside an attempt.
-type dbError struct{ err error }
+type dbError struct {
+	err error
+	// uncommitted is set when the error came before the transaction sent
+	// its COMMIT, so nothing of it took effect.
+	uncommitted bool
+}
 
 func (e *dbError) Error() string { return e.err.Error() }
 func (e *dbError) Unwrap() error { return e.err }
@@ -115,7 +120,7 @@ type attempt struct {
 func (a *attempt) run(ctx context.Context) (store.Meta, error) {
 	pc, err := a.s.pool.Acquire(ctx)
 	if err != nil {
-		return store.Meta{}, &dbError{err}
+		return store.Meta{}, &dbError{err, true}
 	}
 	defer pc.Release()
 	a.conn = pc.Conn()
@@ -128,7 +133,7 @@ func (a *attempt) run(ctx context.Context) (store.Meta, error) {
 	}()
 
 	if err := a.lock(ctx); err != nil {
-		return store.Meta{}, &dbError{err}
+		return store.Meta{}, &dbError{err, true}
 	}
 	if a.to != "" {
 		switch {
@@ -139,7 +144,7 @@ func (a *attempt) run(ctx context.Context) (store.Meta, error) {
 		}
 	}
 	if err := a.readExpiredValues(ctx); err != nil {
-		return store.Meta{}, &dbError{err}
+		return store.Meta{}, &dbError{err, true}
 	}
 	plan, err := store.PlanCommit(a.now, a.current, a.read(ctx), a.d)
 	if err != nil {
@@ -273,7 +278,7 @@ func (a *attempt) read(ctx context.Context) store.ValueReader {
 				return a.conn.Query(ctx, a.s.q.readValues, []byte(a.id), [][]byte{enc})
 			}, [][]byte{enc})
 			if err != nil {
-				return nil, false, &dbError{err}
+				return nil, false, &dbError{err, true}
 			}
 		}
 		v, ok := a.values[string(enc)]
@@ -385,7 +390,7 @@ func (a *attempt) write(ctx context.Context, plan *store.Plan, victims []string)
 		// this ID) after this one found no row to lock.
 		return store.ErrExists
 	}
-	return &dbError{err}
+	return &dbError{err, false}
 }
 
 // rollback ends a transaction that did not commit. When it cannot, the

@@ -194,8 +194,8 @@ func (c *countingConn) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-// exec runs sql on the test server with a connection of its own.
-func exec(tb testing.TB, url, sql string, args ...any) {
+// execSQL runs sql on the test server with a connection of its own.
+func execSQL(tb testing.TB, url, sql string, args ...any) {
 	tb.Helper()
 	conn, err := pgx.Connect(tb.Context(), url)
 	if err != nil {

@@ -184,7 +184,7 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 	)
 	for try := 0; ; try++ {
 		rec, found, err = s.load(ctx, id, now)
-		if err == nil || !retryNow(ctx, err, try) {
+		if err == nil || !retryNow(ctx, err, try, true) {
 			break
 		}
 	}
@@ -265,7 +265,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	var err error
 	for try := 0; ; try++ {
 		_, err = s.pool.Exec(ctx, s.q.deleteSession, []byte(id))
-		if err == nil || !retryNow(ctx, err, try) {
+		if err == nil || !retryNow(ctx, err, try, true) {
 			break
 		}
 	}

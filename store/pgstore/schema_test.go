@@ -63,7 +63,7 @@ func TestSchemaVersions(t *testing.T) {
 		t.Fatalf("Open on an empty database: %v", err)
 	}
 
-	exec(t, url, "UPDATE "+prefix+"schema SET version = $1", SchemaVersion+1)
+	execSQL(t, url, "UPDATE "+prefix+"schema SET version = $1", SchemaVersion+1)
 	err := open()
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Fatalf("Open on tables of version %d: got %v, want %v", SchemaVersion+1, err, ErrSchemaTooNew)
@@ -79,7 +79,7 @@ func TestSchemaVersions(t *testing.T) {
 
 	// An older version is upgraded step by step. Version 1 is the first,
 	// so the test makes up the step from a version 0.
-	exec(t, url, "UPDATE "+prefix+"schema SET version = 0")
+	execSQL(t, url, "UPDATE "+prefix+"schema SET version = 0")
 	if err := open(); err == nil || !strings.Contains(err.Error(), "no upgrade from schema version 0") {
 		t.Errorf("Open on version 0 without an upgrade step: got %v, want an error saying so", err)
 	}
@@ -95,7 +95,7 @@ func TestSchemaVersions(t *testing.T) {
 		t.Errorf("the upgrade step did not run on %ssessions (with the store's prefix)", prefix)
 	}
 
-	exec(t, url, "DELETE FROM "+prefix+"schema")
+	execSQL(t, url, "DELETE FROM "+prefix+"schema")
 	if err := open(); err == nil || !strings.Contains(err.Error(), "no version row") {
 		t.Errorf("Open without a version row: got %v, want an error saying so", err)
 	}

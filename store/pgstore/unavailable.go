@@ -70,10 +70,29 @@ func isDeadlock(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
-// retryNow reports whether the first try of a call should be repeated at
-// once: nothing of it reached the server (a pooled connection that died
-// while idle, found as it was used), so the second try, on another
-// connection, changes nothing twice.
-func retryNow(ctx context.Context, err error, try int) bool {
-	return try == 0 && ctx.Err() == nil && pgconn.SafeToRetry(err)
+// retryNow reports whether a call's first try should be repeated at
+// once, on another connection: nothing of it reached the server, or it
+// lost its connection while it could not have changed anything yet
+// (harmless: a read, an idempotent delete, a transaction that had not
+// sent its COMMIT). That is what a pooled connection that died while
+// idle (a server restart, an admin terminating it) does to the first
+// call that uses it.
+func retryNow(ctx context.Context, err error, try int, harmless bool) bool {
+	return try == 0 && ctx.Err() == nil && (pgconn.SafeToRetry(err) || harmless && connLost(err))
+}
+
+// connLost reports whether err says the connection broke under a call,
+// as opposed to the server refusing it or being unreachable.
+func connLost(err error) bool {
+	var (
+		pgErr      *pgconn.PgError
+		connectErr *pgconn.ConnectError
+	)
+	switch {
+	case errors.As(err, &connectErr):
+		return false
+	case errors.As(err, &pgErr):
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return isUnavailable(err)
 }

@@ -16,8 +16,8 @@ import (
 func userTable(t *testing.T, url, prefix string) string {
 	t.Helper()
 	users := prefix + "users"
-	exec(t, url, `CREATE TABLE `+users+` (id bigint PRIMARY KEY, name text NOT NULL, roles text[] NOT NULL)`)
-	exec(t, url, `INSERT INTO `+users+` VALUES (1, 'Ann', '{cashier}'), (2, 'Bob', '{cashier,manager}')`)
+	execSQL(t, url, `CREATE TABLE `+users+` (id bigint PRIMARY KEY, name text NOT NULL, roles text[] NOT NULL)`)
+	execSQL(t, url, `INSERT INTO `+users+` VALUES (1, 'Ann', '{cashier}'), (2, 'Bob', '{cashier,manager}')`)
 	return users
 }
 
@@ -97,7 +97,7 @@ func TestUserJoin(t *testing.T) {
 	}
 
 	// The user is read afresh by every Load: a change to the row shows.
-	exec(t, url, `UPDATE `+users+` SET name = 'Ann B.' WHERE id = 1`)
+	execSQL(t, url, `UPDATE `+users+` SET name = 'Ann B.' WHERE id = 1`)
 	rec, _, err := s.Load(ctx, "ann")
 	if err != nil || !strings.Contains(string(rec.User), `"Ann B."`) {
 		t.Errorf("Load after the user changed: got %s, %v, want the new name", rec.User, err)
