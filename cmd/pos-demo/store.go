@@ -62,6 +62,8 @@ func openStore(spec, dbPath string, lim limits, observe func(boltstore.Event)) (
 			return nil, "", err
 		}
 		return st, redactedURL(spec), nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return openPostgres(spec, lim)
 	}
 	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory or redis://host:port/db", spec)
 }

@@ -42,7 +42,8 @@ func (s *Store) Move(ctx context.Context, from, to string, d store.Delta) (store
 	return s.change(ctx, "move", from, to, d)
 }
 
-// change runs a Commit (to == "") or a Move. It starts over when
+// change runs a Commit (to == "") or a Move, after the Store's other
+// commits of the same sessions (see sessionLocks). It starts over when
 // PostgreSQL broke a deadlock by aborting it, when nothing reached the
 // server, and once after a sweep when the store was full.
 func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (store.Meta, error) {
@@ -52,6 +53,15 @@ func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (s
 	if d.SetPrincipal && !validPrincipal(d.Principal) {
 		return store.Meta{}, errBadPrincipal
 	}
+	ids := []string{id}
+	if to != "" {
+		ids = append(ids, to)
+	}
+	unlock, err := s.locks.lock(ctx, ids...)
+	if err != nil {
+		return store.Meta{}, fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	defer unlock()
 	swept := false
 	for try := 0; ; try++ {
 		a := attempt{s: s, id: id, to: to, d: &d}

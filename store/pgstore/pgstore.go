@@ -38,6 +38,7 @@ type Store struct {
 	withUser bool
 
 	notify store.Subscribers
+	locks  sessionLocks
 
 	stop      chan struct{}
 	done      chan struct{}
