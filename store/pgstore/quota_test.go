@@ -153,3 +153,21 @@ func TestPrincipalLimitAcrossStores(t *testing.T) {
 		})
 	}
 }
+
+// TestPrincipalText checks that a principal PostgreSQL's text cannot hold
+// is refused before anything is written.
+func TestPrincipalText(t *testing.T) {
+	s := newTestStore(t, Options{}, 0)
+	for _, p := range []string{"a\x00b", "\xff\xfe"} {
+		_, err := s.Commit(t.Context(), "p", store.Delta{Create: true, SetPrincipal: true, Principal: p})
+		if !errors.Is(err, errBadPrincipal) {
+			t.Errorf("principal %q: got %v, want %v", p, err, errBadPrincipal)
+		}
+		if refs, err := s.SessionsOf(t.Context(), p); err != nil || len(refs) != 0 {
+			t.Errorf("SessionsOf(%q): got %v, %v, want none", p, refs, err)
+		}
+	}
+	if _, found, err := s.Load(t.Context(), "p"); err != nil || found {
+		t.Errorf("Load after refused creates: got found=%v, %v, want nothing", found, err)
+	}
+}
