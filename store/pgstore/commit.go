@@ -43,9 +43,8 @@ func (s *Store) Move(ctx context.Context, from, to string, d store.Delta) (store
 }
 
 // change runs a Commit (to == "") or a Move, after the Store's other
-// commits of the same sessions (see sessionLocks). It starts over when
-// PostgreSQL broke a deadlock by aborting it, when nothing reached the
-// server, and once after a sweep when the store was full.
+// commits of the same sessions (see sessionLocks). Subscribers hear of
+// the sessions it removed once it let go of them.
 func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (store.Meta, error) {
 	if s.maxBytes > 0 && (d.MaxBytes == 0 || s.maxBytes < d.MaxBytes) {
 		d.MaxBytes = s.maxBytes
@@ -61,19 +60,31 @@ func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (s
 	if err != nil {
 		return store.Meta{}, fmt.Errorf("pgstore: %s: %w", op, err)
 	}
-	defer unlock()
+	var removed []store.Event
+	meta, err := s.changeLocked(ctx, op, id, to, &d, &removed)
+	unlock()
+	s.notify.Send(removed)
+	return meta, err
+}
+
+// changeLocked is change once the sessions' local locks are held; it
+// adds the sessions it removed to *removed. It starts over when
+// PostgreSQL broke a deadlock by aborting it, when nothing reached the
+// server, and once after a sweep when the store was full.
+func (s *Store) changeLocked(ctx context.Context, op, id, to string, d *store.Delta, removed *[]store.Event) (store.Meta, error) {
 	swept := false
 	for try := 0; ; try++ {
-		a := attempt{s: s, id: id, to: to, d: &d}
+		a := attempt{s: s, id: id, to: to, d: d}
 		meta, err := a.run(ctx)
 		var dbErr *dbError
 		switch {
 		case err == nil:
-			s.notify.Send(a.evicted)
+			*removed = append(*removed, a.evicted...)
 			return meta, nil
 		case errors.Is(err, store.ErrFull) && !swept:
 			swept = true
-			if _, err := s.Sweep(ctx); err != nil {
+			_, err := s.sweep(ctx, func(events []store.Event) { *removed = append(*removed, events...) })
+			if err != nil {
 				return store.Meta{}, err
 			}
 		case !errors.As(err, &dbErr):

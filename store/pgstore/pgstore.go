@@ -249,7 +249,7 @@ func (s *Store) load(ctx context.Context, id string, now time.Time) (store.Recor
 func (s *Store) checkUserJoin(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, "EXPLAIN "+s.q.load, []byte("-"), time.Unix(0, 0))
 	if err != nil {
-		if unavailable(err) != err {
+		if isUnavailable(err) {
 			return s.fail(ctx, "checking the user join", err)
 		}
 		return fmt.Errorf("pgstore: Options.UserJoin or UserColumns: %w", err)

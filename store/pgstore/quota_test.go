@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -169,5 +170,56 @@ func TestPrincipalText(t *testing.T) {
 	}
 	if _, found, err := s.Load(t.Context(), "p"); err != nil || found {
 		t.Errorf("Load after refused creates: got found=%v, %v, want nothing", found, err)
+	}
+}
+
+// TestSubscriberMayCallTheStore evicts a session, and a full store
+// sweeps one, with subscribers that commit to the very session whose
+// commit made the removal: they are called once the store let go of it.
+func TestSubscriberMayCallTheStore(t *testing.T) {
+	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
+	s := newTestStore(t, Options{Now: clock.Now, MaxSessions: 2}, 0)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var (
+		mu     sync.Mutex
+		target string
+		calls  []error
+	)
+	s.Subscribe(func(e store.Event) {
+		mu.Lock()
+		id := target
+		mu.Unlock()
+		_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.SessionKey("heard"): []byte(e.Kind.String())}})
+		mu.Lock()
+		calls = append(calls, err)
+		mu.Unlock()
+	})
+	join := store.Delta{Create: true, IdleDeadline: clock.Now().Add(time.Minute), SetPrincipal: true, Principal: "eve", PrincipalLimit: store.PrincipalLimit{Max: 1, EvictOldest: true}}
+	mustCommit(t, s, "first", join)
+	mu.Lock()
+	target = "second"
+	mu.Unlock()
+	if _, err := s.Commit(ctx, "second", join); err != nil {
+		t.Fatalf("sign-in evicting the first session: %v", err)
+	}
+	clock.Advance(time.Hour)
+	mustCommit(t, s, "other", store.Delta{Create: true})
+	mu.Lock()
+	target = "third"
+	mu.Unlock()
+	if _, err := s.Commit(ctx, "third", store.Delta{Create: true}); err != nil {
+		t.Fatalf("create sweeping the expired session: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 2 || calls[0] != nil || calls[1] != nil {
+		t.Errorf("subscriber's commits: got %v, want two without error", calls)
+	}
+	// The sweep ran before "third" existed; its subscriber was called
+	// once the create was done.
+	rec, _, err := s.Load(t.Context(), "third")
+	if got := string(rec.Values[store.SessionKey("heard")]); err != nil || got != "expired" {
+		t.Errorf("what third heard: got %q, %v, want %q", got, err, "expired")
 	}
 }

@@ -38,6 +38,11 @@ func (s *Store) sweepEvery(interval time.Duration) {
 // that commit or the next sweep. Subscribers hear of each batch's
 // sessions once it committed.
 func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
+	return s.sweep(ctx, s.notify.Send)
+}
+
+// sweep is Sweep that hands each batch's sessions to report.
+func (s *Store) sweep(ctx context.Context, report func([]store.Event)) (store.SweepResult, error) {
 	if s.closed.Load() {
 		return store.SweepResult{}, store.ErrClosed
 	}
@@ -46,27 +51,28 @@ func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
 	}
 	var res store.SweepResult
 	for {
-		n, bytes, err := s.sweepOnce(ctx)
-		res.Sessions += n
-		res.Bytes += bytes
+		events, bytes, err := s.sweepOnce(ctx)
 		if err != nil {
 			return res, s.fail(ctx, "sweep", err)
 		}
-		if n < s.sweepBatch {
+		report(events)
+		res.Sessions += len(events)
+		res.Bytes += bytes
+		if len(events) < s.sweepBatch {
 			return res, nil
 		}
 	}
 }
 
-// sweepOnce deletes one batch of expired sessions and reports them.
-func (s *Store) sweepOnce(ctx context.Context) (n int, bytes int64, err error) {
+// sweepOnce deletes one batch of expired sessions and returns them and
+// their bytes.
+func (s *Store) sweepOnce(ctx context.Context) (events []store.Event, bytes int64, err error) {
 	now := s.now.Now()
 	rows, err := s.pool.Query(ctx, s.q.sweep, now, s.sweepBatch)
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	defer rows.Close()
-	var events []store.Event
 	for rows.Next() {
 		var (
 			id        []byte
@@ -74,15 +80,14 @@ func (s *Store) sweepOnce(ctx context.Context) (n int, bytes int64, err error) {
 			size      int64
 		)
 		if err := rows.Scan(&id, &principal, &size); err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
 		events = append(events, store.Event{Kind: store.EventExpired, ID: string(id), Principal: principal, At: now})
 		bytes += size
 	}
 	if err := rows.Err(); err != nil {
 		// The statement failed, so its transaction did not commit.
-		return 0, 0, err
+		return nil, 0, err
 	}
-	s.notify.Send(events)
-	return len(events), bytes, nil
+	return events, bytes, nil
 }
