@@ -78,7 +78,9 @@
 // ROLLBACK instead, and a commit that finds values whose time to live ran
 // out reads them first, a round trip more. Creates of one ID race to the
 // INSERT, where the primary key lets one win and the others fail with
-// store.ErrExists.
+// store.ErrExists. One Store's commits of one session take turns in the
+// process before they take a pooled connection, so a burst on one
+// session waits without holding the pool.
 //
 // With MaxSessions set, creates take turns on a transaction-level
 // advisory lock and read tabkit_counts after taking it, so stores in any
@@ -116,8 +118,10 @@
 // wrapping store.ErrUnavailable (kit answers 503 with Retry-After), within
 // the connect timeout (2 s by default with Open). The pool drops broken
 // connections and dials new ones, so the store serves again by itself
-// once the server is back; a call that failed before anything reached the
-// server is repeated at once on a fresh connection.
+// once the server is back. A call whose connection turns out dead is
+// repeated once, at once, on another when that cannot apply anything
+// twice: nothing reached the server, or it was a read, a Delete, or a
+// transaction that had not sent its COMMIT.
 //
 // # Security
 //
