@@ -68,7 +68,9 @@
 // # Transactions and round trips
 //
 // Load is one query (a LATERAL join aggregates the values), one round
-// trip. Delete is one statement; the values go by ON DELETE CASCADE.
+// trip. (Every statement is prepared once per pooled connection, a round
+// trip the first time a connection runs it; the counts here are for
+// every time after.) Delete is one statement; the values go by ON DELETE CASCADE.
 // Commit and Move are one transaction in two round trips (pgx batches):
 // the first sends BEGIN, SELECT … FOR UPDATE of the row (of both rows, in
 // the order of their IDs, for a Move) and the read of the values the
