@@ -83,8 +83,9 @@ type Library struct {
 }
 
 // Libraries lists every library the benchmarks compare. redisURL, when
-// not empty, adds tabkit on Redis.
-func Libraries(redisURL string) []Library {
+// not empty, adds tabkit on Redis; postgresURL, tabkit on PostgreSQL and
+// scs's pgxstore on the same server.
+func Libraries(redisURL, postgresURL string) []Library {
 	libs := []Library{
 		{Name: "tabkit-memory", New: func(dir string, o Options) (*App, error) {
 			st := store.NewMemory()
@@ -109,6 +110,9 @@ func Libraries(redisURL string) []Library {
 			}
 			return newTabkit(st, st.Close, o)
 		}})
+	}
+	if postgresURL != "" {
+		libs = append(libs, postgresLibraries(postgresURL)...)
 	}
 	return append(libs,
 		Library{Name: "scs-memstore", New: func(dir string, o Options) (*App, error) {

@@ -21,7 +21,9 @@ import (
 // clients is the number of concurrent clients of the parallel rows.
 const clients = 64
 
-func libraries() []Library { return Libraries(os.Getenv("TABKIT_REDIS_URL")) }
+func libraries() []Library {
+	return Libraries(os.Getenv("TABKIT_REDIS_URL"), os.Getenv("TABKIT_PG_URL"))
+}
 
 func newApp(b *testing.B, lib Library) *App {
 	b.Helper()

@@ -58,6 +58,7 @@ type Correctness struct {
 // CorrectnessConfig sizes the experiments.
 type CorrectnessConfig struct {
 	RedisURL     string
+	PostgresURL  string
 	Clients      []int // concurrent requests per lost-update experiment
 	FloodN       int   // cookieless requests per flood
 	FloodQuota   int64 // tabkit's MaxSessions during the flood
@@ -70,7 +71,7 @@ type CorrectnessConfig struct {
 // fresh app under dir.
 func RunCorrectness(cfg CorrectnessConfig, dir string) (Correctness, error) {
 	var out Correctness
-	for _, lib := range Libraries(cfg.RedisURL) {
+	for _, lib := range Libraries(cfg.RedisURL, cfg.PostgresURL) {
 		for _, n := range cfg.Clients {
 			patterns := []string{"naive", "own-key"}
 			if strings.HasPrefix(lib.Name, "tabkit") {
@@ -85,7 +86,7 @@ func RunCorrectness(cfg CorrectnessConfig, dir string) (Correctness, error) {
 			}
 		}
 	}
-	for _, lib := range Libraries(cfg.RedisURL) {
+	for _, lib := range Libraries(cfg.RedisURL, cfg.PostgresURL) {
 		row, err := flood(lib, cfg, dir)
 		if err != nil {
 			return out, fmt.Errorf("%s flood: %w", lib.Name, err)
@@ -290,9 +291,13 @@ func flood(lib Library, cfg CorrectnessConfig, dir string) (FloodRow, error) {
 		opts.MaxSessions = cfg.FloodQuota
 		row.Quota = fmt.Sprintf("MaxSessions %d", cfg.FloodQuota)
 		row.Note = "503 once full; concurrent creates may overshoot by those in flight (documented)"
+	case "tabkit-postgres":
+		opts.MaxSessions = cfg.FloodQuota
+		row.Quota = fmt.Sprintf("MaxSessions %d", cfg.FloodQuota)
+		row.Note = "503 once full; creates take turns on an advisory lock, so none overshoot"
 	case "tabkit-memory":
 		row.Note = "the memory store has no quota"
-	case "scs-memstore", "scs-boltstore":
+	case "scs-memstore", "scs-boltstore", "scs-pgxstore":
 		row.Note = "scs has no quota"
 	case "gorilla-cookie":
 		row.Note = "state travels in the cookie; each response carries one"

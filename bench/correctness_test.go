@@ -13,6 +13,7 @@ import (
 func TestCorrectness(t *testing.T) {
 	res, err := RunCorrectness(CorrectnessConfig{
 		RedisURL:     os.Getenv("TABKIT_REDIS_URL"),
+		PostgresURL:  os.Getenv("TABKIT_PG_URL"),
 		Clients:      []int{2, 8},
 		FloodN:       300,
 		FloodQuota:   100,
@@ -42,7 +43,7 @@ func TestCorrectness(t *testing.T) {
 	}
 	for _, r := range res.Flood {
 		t.Logf("%-18s flood %d (%s): stored %d, statuses %v", r.Library, r.Requests, r.Quota, r.Stored, r.Status)
-		if (r.Library == "tabkit-bolt" || r.Library == "tabkit-redis") && r.Stored > 100 {
+		if (r.Library == "tabkit-bolt" || r.Library == "tabkit-redis" || r.Library == "tabkit-postgres") && r.Stored > 100 {
 			t.Errorf("%s: stored %d sessions past a quota of 100", r.Library, r.Stored)
 		}
 	}

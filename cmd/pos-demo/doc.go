@@ -13,7 +13,7 @@
 //
 //	-addr               listen address (default 127.0.0.1:8080; port 0 picks a free one)
 //	-db                 bbolt file for -store bolt (default tabkit.db)
-//	-store              bolt, bolt:PATH, memory or redis://host:port/db (default bolt)
+//	-store              bolt, bolt:PATH, memory, redis://host:port/db or postgres://… (default bolt)
 //	-secure             mark cookies Secure (serve over HTTPS)
 //	-signing-keys-file  file of hex-encoded signing keys, one a line, newest first
 //	-pin                the cashier PIN (default 1234)

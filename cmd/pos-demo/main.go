@@ -49,7 +49,7 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.SetOutput(output)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`; port 0 picks a free port")
 	fs.StringVar(&o.dbPath, "db", "tabkit.db", "bbolt `file` used by -store bolt")
-	fs.StringVar(&o.store, "store", "bolt", "session store: bolt, bolt:PATH, memory or redis://host:port/db")
+	fs.StringVar(&o.store, "store", "bolt", "session store: bolt, bolt:PATH, memory, redis://host:port/db or postgres://user@host/db")
 	fs.BoolVar(&o.secure, "secure", false, "mark cookies Secure (serve over HTTPS)")
 	fs.StringVar(&o.keysFile, "signing-keys-file", "", "`file` of hex signing keys, one a line, newest first, 32 bytes or more each (default $TABKIT_SIGNING_KEYS, comma-separated)")
 	fs.StringVar(&o.pin, "pin", "1234", "the cashier `PIN`")

@@ -39,10 +39,10 @@ func (l limits) check() error {
 }
 
 // openStore opens the store -store names: "bolt" (the file -db names),
-// "bolt:PATH", "memory", or a redis:// or rediss:// URL, with the quotas
-// the backend supports (the memory store has none). A bbolt store reports
-// its events to observe when it is not nil. It also returns a
-// description for the log that never includes a password.
+// "bolt:PATH", "memory", a redis:// or rediss:// URL, or a postgres://
+// URL, with the quotas the backend supports (the memory store has none).
+// A bbolt store reports its events to observe when it is not nil. It also
+// returns a description for the log that never includes a password.
 func openStore(spec, dbPath string, lim limits, observe func(boltstore.Event)) (store.Store, string, error) {
 	switch {
 	case spec == "" || spec == "bolt":
@@ -62,8 +62,10 @@ func openStore(spec, dbPath string, lim limits, observe func(boltstore.Event)) (
 			return nil, "", err
 		}
 		return st, redactedURL(spec), nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return openPostgres(spec, lim)
 	}
-	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory or redis://host:port/db", spec)
+	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory, redis://host:port/db or postgres://user@host/db", spec)
 }
 
 func openBolt(path string, lim limits, observe func(boltstore.Event)) (store.Store, string, error) {

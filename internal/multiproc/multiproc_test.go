@@ -114,6 +114,12 @@ func TestSessionSharedAcrossProcesses(t *testing.T) {
 // processes, one overwriting the other) or a double count (an add
 // retried after it had landed) shows up as a wrong quantity.
 func TestConcurrentAddsAcrossProcesses(t *testing.T) {
+	concurrentAdds(t, testDB(t, dbConcurrentAdd))
+}
+
+// concurrentAdds is TestConcurrentAddsAcrossProcesses on the store at
+// storeURL.
+func concurrentAdds(t *testing.T, storeURL string) {
 	const (
 		clients       = 32
 		addsPerClient = 25
@@ -121,7 +127,6 @@ func TestConcurrentAddsAcrossProcesses(t *testing.T) {
 	)
 	skus := []string{"COF-001", "TEA-002", "BAK-003", "SNK-004", "DRK-005", "SAN-006"}
 
-	storeURL := testDB(t, dbConcurrentAdd)
 	keys := demoproc.NewSigningKey()
 	procs := []*demoproc.Demo{
 		startDemo(t, "process 1", storeURL, keys),

@@ -77,15 +77,17 @@ var ops = []struct{ name, what string }{
 var singleClient = map[string]bool{"NoTouch": true, "Read": true, "Write": true}
 
 // libs are the libraries in the order they are shown.
-var libs = []string{"tabkit-memory", "tabkit-bolt", "tabkit-redis", "scs-memstore", "scs-boltstore", "gorilla-cookie", "gorilla-filesystem"}
+var libs = []string{"tabkit-memory", "tabkit-bolt", "tabkit-redis", "tabkit-postgres", "scs-memstore", "scs-boltstore", "scs-pgxstore", "gorilla-cookie", "gorilla-filesystem"}
 
 // fsyncs marks the libraries whose writes are on disk when answered.
-var fsyncs = map[string]bool{"tabkit-bolt": true, "scs-boltstore": true}
+var fsyncs = map[string]bool{"tabkit-bolt": true, "scs-boltstore": true, "tabkit-postgres": true, "scs-pgxstore": true}
 
 var storage = map[string]string{
 	"tabkit-memory":      "process memory",
 	"tabkit-bolt":        "bbolt, fsync per commit (group commit)",
 	"tabkit-redis":       "Redis 7 on loopback, no persistence",
+	"tabkit-postgres":    "PostgreSQL on loopback, a row per value, WAL flushed at commit",
+	"scs-pgxstore":       "PostgreSQL on loopback, one row per session, WAL flushed at commit",
 	"scs-memstore":       "process memory",
 	"scs-boltstore":      "bbolt, fsync per commit (db.Update)",
 	"gorilla-cookie":     "the cookie (signed)",
@@ -260,8 +262,9 @@ func markdown(b *benchOutput, corr bench.Correctness, wrk []wrkResult, meta [][2
 		}
 	}
 	p("\nNo-touch rows add little to the baseline in any library; at that size\n")
-	p("their ratios mostly show noise. Compare durable with durable: tabkit-bolt and\n")
-	p("scs-boltstore fsync every write; the memory stores, the cookie store,\n")
+	p("their ratios mostly show noise. Compare durable with durable: tabkit-bolt,\n")
+	p("scs-boltstore, tabkit-postgres and scs-pgxstore are on disk when they\n")
+	p("answer a write; the memory stores, the cookie store,\n")
 	p("Redis without persistence and gorilla's files (written without fsync) do\n")
 	p("not.\n\n")
 	p("| library | where the session lives |\n|---|---|\n")
