@@ -83,6 +83,7 @@ func (c *Cart) SetQty(sku string, qty int) (found bool) {
 		if c.Lines[i].SKU != sku {
 			continue
 		}
+		c.ensureID()
 		if qty == 0 {
 			c.Lines = append(c.Lines[:i], c.Lines[i+1:]...)
 		} else {
