@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -191,5 +192,20 @@ func TestStaticFilesAreCachedByVersion(t *testing.T) {
 		if cc := got.header.Get("Cache-Control"); cc != tt.wantCache {
 			t.Errorf("%s: Cache-Control %q, want %q", tt.path, cc, tt.wantCache)
 		}
+	}
+}
+
+// TestVendoredHTMX: the file the pages load is the htmx its name says.
+func TestVendoredHTMX(t *testing.T) {
+	b, err := fs.ReadFile(web.Static, htmxFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := strings.TrimSuffix(strings.TrimPrefix(htmxFile, "htmx-"), ".min.js")
+	if !strings.Contains(string(b), `version:"`+version+`"`) {
+		t.Errorf("%s does not say it is htmx %s", htmxFile, version)
+	}
+	if !versionedName.MatchString(htmxFile) {
+		t.Errorf("%s is not named as a versioned file", htmxFile)
 	}
 }

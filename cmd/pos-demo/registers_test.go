@@ -16,6 +16,7 @@ func TestCloseRegister(t *testing.T) {
 		b := newBrowser(t, srv)
 		b.signIn("Ann")
 		b.get("/+/")
+		b.get("/1/") // the new register's page, as a browser shows it
 		got := b.post("/1/close", nil)
 		mustStatus(t, "close", got, http.StatusSeeOther)
 		if got.location() != "/closed?tab=1" {

@@ -9,8 +9,9 @@
  *   dropped without a word. Here it is shown as a toast, with the
  *   message of the demo's error page (or the kit's plain-text answer).
  * - A request that never got an answer says so too.
- * - Toasts of in-place changes fade after a few seconds; errors stay
- *   until the next change or a click.
+ * - Messages of in-place changes (in the cart's note, or a toast on
+ *   pages without a cart) fade after a few seconds; errors stay until
+ *   the next change or a click.
  * - A product card's quantity goes back to 1 once its add has landed.
  *
  * It builds every toast with textContent: a message is never HTML.
@@ -49,18 +50,24 @@
     return text;
   }
 
+  // messageBox is where a message goes: the cart's note on the register
+  // page, else the page's toast.
+  function messageBox() {
+    return document.getElementById('cart-note') || document.getElementById('toasts');
+  }
+
   function clearSoon(kind) {
     if (timer) clearTimeout(timer);
     timer = null;
     if (kind === 'error') return;
     timer = setTimeout(function () {
-      var box = document.getElementById('toasts');
+      var box = messageBox();
       if (box) box.replaceChildren();
     }, OK_TOAST_MS);
   }
 
   function toast(kind, text) {
-    var box = document.getElementById('toasts');
+    var box = messageBox();
     if (!box) return;
     var list = document.createElement('div');
     list.className = 'flashes';
@@ -94,9 +101,9 @@
     toast('error', 'The till took too long to answer. Check the cart, then try again.');
   });
 
-  // A toast that came in an answer (out of band) fades like ours.
+  // A message that came in an answer fades like ours.
   document.addEventListener('htmx:afterSettle', function () {
-    var box = document.getElementById('toasts');
+    var box = messageBox();
     if (!box || !box.firstElementChild) return;
     clearSoon(box.querySelector('.flash-error') ? 'error' : 'ok');
   });
@@ -109,9 +116,7 @@
   });
 
   document.addEventListener('click', function (event) {
-    var box = document.getElementById('toasts');
-    if (box && event.target.closest && event.target.closest('#toasts')) {
-      box.replaceChildren();
-    }
+    var box = event.target.closest && event.target.closest('#toasts, #cart-note');
+    if (box) box.replaceChildren();
   });
 })();
