@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/tabkit/tabkit/store"
@@ -100,4 +102,40 @@ func closeStore(st store.Store) error {
 		return c.Close()
 	}
 	return nil
+}
+
+// openLedger opens the shop's sales ledger: the bbolt file -sales-db
+// names; else beside the session store: a bbolt file next to a bolt
+// store's (pos.db → pos-sales.db), the same Redis as a redis store, or
+// memory for the memory store. It also returns a description for the
+// log.
+func openLedger(salesDB, storeSpec, dbPath string) (Ledger, string, error) {
+	path := salesDB
+	if path == "" {
+		switch {
+		case storeSpec == "memory":
+			return newMemoryLedger(), "memory (lost on exit)", nil
+		case strings.HasPrefix(storeSpec, "redis://"), strings.HasPrefix(storeSpec, "rediss://"):
+			l, err := openRedisLedger(storeSpec, defaultLedgerPrefix)
+			if err != nil {
+				return nil, "", err
+			}
+			return l, redactedURL(storeSpec), nil
+		case strings.HasPrefix(storeSpec, "bolt:"):
+			path = ledgerPathBeside(strings.TrimPrefix(storeSpec, "bolt:"))
+		default:
+			path = ledgerPathBeside(dbPath)
+		}
+	}
+	l, err := openBoltLedger(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return l, "bolt " + path, nil
+}
+
+// ledgerPathBeside names the ledger file next to a session store file.
+func ledgerPathBeside(db string) string {
+	ext := filepath.Ext(db)
+	return strings.TrimSuffix(db, ext) + "-sales" + cmp.Or(ext, ".db")
 }
