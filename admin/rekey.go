@@ -122,7 +122,9 @@ func (a *Admin) rekey(ctx context.Context, token string) (moved bool, err error)
 	if err != nil && !errors.Is(err, store.ErrExists) {
 		return false, err
 	}
-	return true, a.st.Delete(ctx, token)
+	// Once copied, the original goes even if another worker's error
+	// cancelled the run meanwhile: a session is never left under both.
+	return true, a.st.Delete(context.WithoutCancel(ctx), token)
 }
 
 // copyDelta creates a session holding what rec holds.
