@@ -70,8 +70,11 @@ start_node() {
 	# cluster-require-full-coverage no: while a failed master's slots wait
 	# for its replica, the other masters keep serving theirs. With Redis's
 	# default (yes) every node refuses every command in that gap.
+	# repl-diskless-sync-delay 0: a rejoining node gets its copy at once
+	# rather than after 5 s.
 	redis-server --cluster-enabled yes --cluster-config-file nodes.conf \
 		--cluster-node-timeout 2000 --cluster-require-full-coverage no \
+		--repl-diskless-sync-delay 0 \
 		--bind 127.0.0.1 --port "$port" --dir "$dir" \
 		--save '' --appendonly no \
 		--daemonize yes --pidfile "$(pidfile "$port")" \
