@@ -75,12 +75,12 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		client:      client,
-		prefix:      o.KeyPrefix,
-		index:       o.KeyPrefix + "index",
-		now:         o.Now,
-		maxBytes:    o.MaxSessionBytes,
-		maxSessions: o.MaxSessions,
+		client:       client,
+		prefix:       o.KeyPrefix,
+		index:        o.KeyPrefix + "index",
+		now:          o.Now,
+		maxBytes:     o.MaxSessionBytes,
+		maxSessions:  o.MaxSessions,
 		maxRetries:   o.MaxRetries,
 		waitReplicas: o.WaitReplicas,
 		waitTimeout:  o.WaitTimeout,
