@@ -7,17 +7,19 @@
 #
 # The nodes listen on 127.0.0.1, ports ${TABKIT_REDIS_CLUSTER_PORT:-7390}
 # and the five after it (cluster bus: each port + 10000), keep no data on
-# disk, and live in /tmp/tabkit-redis-cluster-PORT/, each node in a
-# directory of its own with its PID file and nodes.conf. Both commands
-# can be run twice. start also heals: a node that is not running (one a
-# failover test killed) is started again from its nodes.conf and rejoins
-# as a replica; a cluster that does not become whole is rebuilt from
-# scratch. start returns once every node reports cluster_state:ok, every
-# slot is served, each master has a replica in sync, and all nodes agree.
+# disk, and live in ${TABKIT_REDIS_CLUSTER_DIR:-/tmp/tabkit-redis-cluster-PORT},
+# each node in a directory of its own with its PID file, nodes.conf and
+# log; stop removes that directory. Both commands can be run twice.
+#
+# start also heals: a node that is not running (one a failover test
+# killed) is started again from its nodes.conf and rejoins as a replica;
+# a cluster that does not become whole is rebuilt from scratch. start
+# returns once every node reports cluster_state:ok, every slot is served,
+# each master has a replica in sync, and all nodes agree.
 set -euo pipefail
 
 base="${TABKIT_REDIS_CLUSTER_PORT:-7390}"
-root="/tmp/tabkit-redis-cluster-${base}"
+root="${TABKIT_REDIS_CLUSTER_DIR:-/tmp/tabkit-redis-cluster-${base}}"
 ports=()
 for i in 0 1 2 3 4 5; do
 	ports+=("$((base + i))")

@@ -133,7 +133,7 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 	// even when the create loses to a live session.
 	var res *redis.Cmd
 	var indexed *redis.IntCmd
-	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		res = p.EvalSha(ctx, createScript.Hash(), keys, args...)
 		indexed = p.ZAddArgs(ctx, s.index, redis.ZAddArgs{
 			LT:      true,
@@ -141,13 +141,13 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 		})
 		return nil
 	})
-	if isNoScript(res.Err()) && indexed.Err() == nil {
+	if isNoScript(res.Err()) {
 		res = createScript.Eval(ctx, s.client, keys, args...)
-		err = res.Err()
 	}
-	if err != nil {
+	if err := res.Err(); err != nil {
 		return store.Meta{}, s.fail(ctx, "create", err)
 	}
+	s.indexed(ctx, indexed.Err())
 	return createReply(res, plan.Meta)
 }
 
@@ -155,15 +155,12 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 // first (an entry without its session is harmless: Sweep drops it), then
 // the script and WAIT on the session's master.
 func (s *Store) createAndWait(ctx context.Context, id string, m store.Meta, keys []string, args []any) (store.Meta, error) {
-	err := s.client.ZAddArgs(ctx, s.index, redis.ZAddArgs{
+	s.indexed(ctx, s.client.ZAddArgs(ctx, s.index, redis.ZAddArgs{
 		LT:      true,
 		Members: []redis.Z{{Score: indexScore(m.ExpiresAt()), Member: id}},
-	}).Err()
-	if err != nil {
-		return store.Meta{}, s.fail(ctx, "create", err)
-	}
+	}).Err())
 	var res *redis.Cmd
-	err = s.writeAndWait(ctx, "create", keys[0], createScript, func(p redis.Pipeliner) redis.Cmder {
+	err := s.writeAndWait(ctx, "create", keys[0], createScript, func(p redis.Pipeliner) redis.Cmder {
 		res = p.EvalSha(ctx, createScript.Hash(), keys, args...)
 		return res
 	})

@@ -216,7 +216,8 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 
 // Delete implements store.Store: the session's hash and its index entry
 // go in one round trip (two with WaitReplicas: the hash's DEL and WAIT go
-// to its master).
+// to its master). Only the DEL decides the outcome: an index entry left
+// behind is harmless (Sweep drops it).
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.check(ctx, id); err != nil {
 		return err
@@ -227,20 +228,19 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		// An index entry without its session is harmless: Sweep drops it.
-		if err := s.client.ZRem(ctx, s.index, id).Err(); err != nil {
-			return s.fail(ctx, "delete", err)
-		}
+		s.indexed(ctx, s.client.ZRem(ctx, s.index, id).Err())
 		return nil
 	}
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.ZRem(ctx, s.index, id)
+	var del, unindexed redis.Cmder
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		del = p.Del(ctx, key)
+		unindexed = p.ZRem(ctx, s.index, id)
 		return nil
 	})
-	if err != nil {
+	if err := del.Err(); err != nil {
 		return s.fail(ctx, "delete", err)
 	}
+	s.indexed(ctx, unindexed.Err())
 	return nil
 }
 
@@ -275,16 +275,21 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
+	s.reloadSlots(ctx, err)
+	return fmt.Errorf("redisstore: %s: %w", op, unavailable(err))
+}
+
+// reloadSlots has a cluster client reload its map of slots after err
+// says a node is down or a slot has moved. The client does that itself
+// after a MOVED reply it followed, but not after a refused connection
+// (nor for a transaction, nor for a node's own client), so a slot whose
+// master failed would keep pointing at the dead node until the client's
+// periodic reload, a minute later. Reloads are asynchronous and
+// coalesced, at most one every 200 ms.
+func (s *Store) reloadSlots(ctx context.Context, err error) {
 	if cluster, ok := s.client.(*redis.ClusterClient); ok && (isUnavailable(err) || isRedirect(err)) {
-		// A node is down or a slot has moved. The cluster client reloads
-		// its map of slots after a MOVED reply it followed itself, but
-		// not after a refused connection (nor for a transaction or a
-		// node's own client), so a slot whose master failed would keep
-		// pointing at the dead node. Reloads are asynchronous and
-		// coalesced, at most one every 200 ms.
 		cluster.ReloadState(ctx)
 	}
-	return fmt.Errorf("redisstore: %s: %w", op, unavailable(err))
 }
 
 // unavailable wraps err in store.ErrUnavailable when it means the server

@@ -1,0 +1,440 @@
+package failover
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tabkit/tabkit/kit"
+	"github.com/tabkit/tabkit/store/redisstore"
+)
+
+const (
+	// writers is how many browsers write at once, each to a session of
+	// its own.
+	writers = 32
+	// settled is how many successes in a row make a writer count as
+	// working (before the kill) or recovered (after it).
+	settled = 3
+	// requestTimeout bounds every request of a writer.
+	requestTimeout = 15 * time.Second
+	// recoveryLimit bounds how long the test waits for the cluster and
+	// the writers to recover after the kill.
+	recoveryLimit = 60 * time.Second
+)
+
+func TestFailover(t *testing.T) {
+	if os.Getenv("TABKIT_REDIS_CLUSTER_URL") == "" {
+		t.Skip("set TABKIT_REDIS_CLUSTER_URL (what `scripts/redis-cluster.sh start` prints) to run the failover test; " +
+			"it runs on a cluster of its own, so it never disturbs the shared one; `make test` sets it")
+	}
+	if testing.Short() {
+		t.Skip("the failover test kills a Redis master and takes about half a minute")
+	}
+	c := startCluster(t)
+	tests := []struct {
+		name         string
+		waitReplicas int
+	}{
+		{"WaitReplicas 0", 0},
+		{"WaitReplicas 1", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { runFailover(t, c, tt.waitReplicas) })
+	}
+}
+
+// runFailover runs the writers against the cluster, kills the master
+// that holds the store's index (so the sessions on the other masters
+// show they need nothing from it), and checks what the writers saw.
+func runFailover(t *testing.T, c *cluster, waitReplicas int) {
+	ctx := t.Context()
+	prefix := "failover-" + rand.Text()[:8] + ":"
+	st, err := redisstore.Open(c.url, &redisstore.Options{KeyPrefix: prefix, WaitReplicas: waitReplicas})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	srv := newApp(t, st)
+
+	ws := make([]*writer, writers)
+	for i := range ws {
+		ws[i] = newWriter(t, srv.URL)
+	}
+	where := placeSessions(t, c, prefix, ws)
+	victim, replica := where.index, ""
+	nodes, err := c.nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		if n.addr == victim {
+			for _, r := range nodes {
+				if r.masterID == n.id {
+					replica = r.addr
+				}
+			}
+		}
+	}
+	if replica == "" {
+		t.Fatalf("master %s has no replica: %+v", victim, nodes)
+	}
+	var affected, spared []*writer
+	for _, w := range ws {
+		if where.session[w.id] == victim {
+			affected = append(affected, w)
+		} else {
+			spared = append(spared, w)
+		}
+	}
+	if len(affected) == 0 || len(spared) == 0 {
+		t.Fatalf("%d sessions on the victim %s and %d elsewhere; want some of each", len(affected), victim, len(spared))
+	}
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Go(func() { w.run(stop) })
+	}
+	stopped := false
+	stopWriters := func() {
+		if !stopped {
+			stopped = true
+			close(stop)
+			wg.Wait()
+		}
+	}
+	t.Cleanup(stopWriters)
+	waitUntil(t, "every writer working", 30*time.Second, func() bool {
+		return all(ws, func(w *writer) bool { return w.settledSince(time.Time{}) })
+	})
+
+	killed := time.Now()
+	c.kill(ctx, victim)
+	waitUntil(t, "the replica "+replica+" promoted", recoveryLimit, func() bool { return c.isMaster(ctx, replica) })
+	promoted := time.Now()
+	// With WaitReplicas the new master must get a replica before its
+	// writes are acknowledged again: the killed node comes back (as a
+	// supervisor would restart it) and rejoins as that replica. Without,
+	// the writers must recover with the node still down.
+	recoveredFrom := promoted
+	if waitReplicas > 0 {
+		c.heal()
+		recoveredFrom = time.Now()
+	}
+	waitUntil(t, "the writers on the failed master recovered", recoveryLimit, func() bool {
+		return all(affected, func(w *writer) bool { return w.settledSince(recoveredFrom) })
+	})
+	stopWriters()
+	if waitReplicas == 0 {
+		c.heal()
+	}
+
+	// What each browser was told, against what the store holds.
+	var total, refused, lost, keptUnacked int
+	var gaps []time.Duration
+	for _, w := range ws {
+		stored := w.stored(t)
+		lost += len(w.acked) - countIn(w.acked, stored)
+		keptUnacked += len(stored) - countIn(stored, w.acked)
+		total += len(w.results)
+		var first, last *result
+		for i := range w.results {
+			r := &w.results[i]
+			if r.status == http.StatusOK {
+				continue
+			}
+			refused++
+			if r.status != http.StatusServiceUnavailable || r.retryAfter == "" || r.err != nil {
+				t.Errorf("writer %s: %s; want 503 with Retry-After", w.id[:8], r)
+			}
+			if first == nil {
+				first = r
+			}
+			last = r
+		}
+		if first != nil {
+			gaps = append(gaps, last.end.Sub(first.start))
+		}
+	}
+	for _, w := range spared {
+		for _, r := range w.results {
+			if r.status != http.StatusOK {
+				t.Errorf("writer %s on a surviving master: %s; want every request answered 200", w.id[:8], &r)
+			}
+		}
+	}
+	if len(gaps) == 0 {
+		t.Errorf("no writer on the killed master saw an error: the kill had no effect")
+	}
+	slices.Sort(gaps)
+	t.Logf("WaitReplicas %d: %d writers (%d on the killed master %s), %d requests, %d refused (503)",
+		waitReplicas, writers, len(affected), victim, total, refused)
+	t.Logf("replica %s promoted %v after the kill", replica, promoted.Sub(killed).Round(time.Millisecond))
+	if len(gaps) > 0 {
+		t.Logf("gap seen by the writers on the killed master (first to last refused request): median %v, max %v",
+			gaps[len(gaps)/2].Round(time.Millisecond), gaps[len(gaps)-1].Round(time.Millisecond))
+	}
+	t.Logf("acknowledged writes lost: %d; refused writes that the store kept anyway: %d", lost, keptUnacked)
+	if waitReplicas > 0 && lost > 0 {
+		t.Errorf("with WaitReplicas %d, %d acknowledged writes were lost", waitReplicas, lost)
+	}
+}
+
+// newApp serves the writers: POST /add appends n to the tab's list with
+// Update, GET /seqs shows the list.
+func newApp(t *testing.T, st *redisstore.Store) *httptest.Server {
+	t.Helper()
+	m, err := kit.New(kit.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	if err := m.Install(e); err != nil {
+		t.Fatal(err)
+	}
+	e.POST("/add", kit.Handler(func(c *kit.Context) error {
+		n, err := strconv.Atoi(c.FormValue("n"))
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "n")
+		}
+		var seqs []int
+		if err := c.Session().Tab().Update("seqs", &seqs, func() error {
+			seqs = append(seqs, n)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, strconv.Itoa(len(seqs)))
+	}))
+	e.GET("/seqs", kit.Handler(func(c *kit.Context) error {
+		var seqs []int
+		if _, err := c.Session().Tab().Get("seqs", &seqs); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, seqs)
+	}))
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = m.Close()
+	})
+	return srv
+}
+
+// transport keeps a connection per writer.
+var transport = &http.Transport{MaxIdleConns: 2 * writers, MaxIdleConnsPerHost: 2 * writers}
+
+// writer is a browser of its own that keeps adding numbers to its tab.
+type writer struct {
+	base   string
+	client *http.Client
+	id     string // the session's ID, from its cookie
+
+	// mu guards results and acked, which run appends to while the test
+	// watches.
+	mu      sync.Mutex
+	results []result
+	acked   []int
+}
+
+// result is the answer to one request.
+type result struct {
+	n          int
+	start, end time.Time
+	status     int
+	retryAfter string
+	err        error
+}
+
+func (r *result) String() string {
+	if r.err != nil {
+		return fmt.Sprintf("add %d at %s: %v", r.n, r.start.Format("15:04:05.000"), r.err)
+	}
+	return fmt.Sprintf("add %d at %s: %d (Retry-After %q)", r.n, r.start.Format("15:04:05.000"), r.status, r.retryAfter)
+}
+
+// newWriter makes a browser and its session with a first add.
+func newWriter(t *testing.T, base string) *writer {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &writer{base: base, client: &http.Client{Jar: jar, Transport: transport, Timeout: requestTimeout}}
+	if r := w.add(0); r.status != http.StatusOK {
+		t.Fatalf("first add: %s", &r)
+	}
+	w.acked = append(w.acked, 0)
+	u, _ := url.Parse(base)
+	for _, ck := range jar.Cookies(u) {
+		if ck.Name == "tabkit" {
+			w.id = ck.Value
+		}
+	}
+	if w.id == "" {
+		t.Fatal("first add set no session cookie")
+	}
+	return w
+}
+
+func (w *writer) add(n int) result {
+	r := result{n: n, start: time.Now()}
+	resp, err := w.client.PostForm(w.base+"/0/add", url.Values{"n": {strconv.Itoa(n)}})
+	r.end = time.Now()
+	if err != nil {
+		r.err = err
+		return r
+	}
+	_ = resp.Body.Close()
+	r.status, r.retryAfter = resp.StatusCode, resp.Header.Get("Retry-After")
+	return r
+}
+
+// run adds 1, 2, 3… until stop is closed, pausing briefly after a
+// refusal rather than for the Retry-After the server asks, to measure
+// the gap closely.
+func (w *writer) run(stop <-chan struct{}) {
+	for n := 1; ; n++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		r := w.add(n)
+		w.mu.Lock()
+		w.results = append(w.results, r)
+		if r.err == nil && r.status == http.StatusOK {
+			w.acked = append(w.acked, n)
+		}
+		w.mu.Unlock()
+		if r.status != http.StatusOK {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
+// settledSince reports whether the writer's last settled requests all
+// succeeded and started after t.
+func (w *writer) settledSince(t time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.results) < settled {
+		return false
+	}
+	tail := w.results[len(w.results)-settled:]
+	return tail[0].start.After(t) && all(tail, func(r result) bool { return r.status == http.StatusOK })
+}
+
+// stored reads the writer's list back through the app.
+func (w *writer) stored(t *testing.T) []int {
+	t.Helper()
+	resp, err := w.client.Get(w.base + "/0/seqs")
+	if err != nil {
+		t.Fatalf("GET /0/seqs: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /0/seqs: %s", resp.Status)
+	}
+	var seqs []int
+	if err := json.NewDecoder(resp.Body).Decode(&seqs); err != nil {
+		t.Fatalf("GET /0/seqs: %v", err)
+	}
+	return seqs
+}
+
+// placement says which master holds what.
+type placement struct {
+	session map[string]string // session ID → master address
+	index   string            // master holding the store's index
+}
+
+// placeSessions finds the master of each writer's session and of the
+// index by looking at the keys each master holds, which name the ID.
+func placeSessions(t *testing.T, c *cluster, prefix string, ws []*writer) placement {
+	t.Helper()
+	ctx := t.Context()
+	nodes, err := c.nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := placement{session: make(map[string]string)}
+	for _, n := range nodes {
+		if !n.master || n.failed || !n.hasSlots {
+			continue
+		}
+		keys, err := c.keysOn(ctx, n.addr, prefix)
+		if err != nil {
+			t.Fatalf("SCAN on %s: %v", n.addr, err)
+		}
+		for _, k := range keys {
+			if k == prefix+"index" {
+				p.index = n.addr
+			}
+			for _, w := range ws {
+				if strings.Contains(k, w.id) {
+					p.session[w.id] = n.addr
+				}
+			}
+		}
+	}
+	if p.index == "" || len(p.session) != len(ws) {
+		t.Fatalf("found the index on %q and %d of %d sessions", p.index, len(p.session), len(ws))
+	}
+	return p
+}
+
+// waitUntil polls cond until it holds, for at most limit.
+func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func all[T any](xs []T, f func(T) bool) bool {
+	for _, x := range xs {
+		if !f(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// countIn counts the elements of xs that are in ys.
+func countIn(xs, ys []int) int {
+	in := make(map[int]bool, len(ys))
+	for _, y := range ys {
+		in[y] = true
+	}
+	n := 0
+	for _, x := range xs {
+		if in[x] {
+			n++
+		}
+	}
+	return n
+}
