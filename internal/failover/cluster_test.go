@@ -104,7 +104,7 @@ func (c *cluster) heal() { c.run("start") }
 type node struct {
 	id, addr, masterID string
 	master, failed     bool
-	hasSlots           bool
+	slots              []string // "0-5460", "5461"…
 }
 
 // nodes returns the cluster as the first node that answers sees it.
@@ -127,9 +127,9 @@ func (c *cluster) nodes(ctx context.Context) ([]node, error) {
 			addr, _, _ := strings.Cut(f[1], "@")
 			nodes = append(nodes, node{
 				id: f[0], addr: addr, masterID: f[3],
-				master:   strings.Contains(f[2], "master"),
-				failed:   strings.Contains(f[2], "fail"),
-				hasSlots: len(f) > 8,
+				master: strings.Contains(f[2], "master"),
+				failed: strings.Contains(f[2], "fail"),
+				slots:  f[8:],
 			})
 		}
 		return nodes, nil
@@ -180,6 +180,54 @@ func (c *cluster) isMaster(ctx context.Context, addr string) bool {
 	defer client.Close()
 	role, err := client.Do(ctx, "ROLE").Slice()
 	return err == nil && len(role) > 0 && role[0] == "master"
+}
+
+// slotMasters maps each slot to its master's address, as the first node
+// that answers sees it.
+func (c *cluster) slotMasters(ctx context.Context) (map[int]string, error) {
+	nodes, err := c.nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int]string, 16384)
+	for _, n := range nodes {
+		if !n.master || n.failed {
+			continue
+		}
+		for _, r := range n.slots {
+			from, to, isRange := strings.Cut(r, "-")
+			if !isRange {
+				to = from
+			}
+			a, err1 := strconv.Atoi(from)
+			b, err2 := strconv.Atoi(to)
+			if err1 != nil || err2 != nil {
+				continue // a slot being migrated: [slot->-id]
+			}
+			for slot := a; slot <= b; slot++ {
+				m[slot] = n.addr
+			}
+		}
+	}
+	if len(m) != 16384 {
+		return nil, fmt.Errorf("%d of 16384 slots have a master", len(m))
+	}
+	return m, nil
+}
+
+// slotOf asks the first node that answers for key's slot.
+func (c *cluster) slotOf(ctx context.Context, key string) (int, error) {
+	var lastErr error
+	for _, p := range c.ports {
+		client := c.client(p)
+		slot, err := client.ClusterKeySlot(ctx, key).Result()
+		_ = client.Close()
+		if err == nil {
+			return int(slot), nil
+		}
+		lastErr = err
+	}
+	return 0, fmt.Errorf("no node answers: %w", lastErr)
 }
 
 // keysOn returns the keys under prefix on the master at addr.

@@ -1,10 +1,12 @@
 package failover
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -20,6 +22,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tabkit/tabkit/kit"
+	"github.com/tabkit/tabkit/store"
 	"github.com/tabkit/tabkit/store/redisstore"
 )
 
@@ -69,7 +72,8 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	srv := newApp(t, st)
+	rec := &recorder{Store: st}
+	srv := newApp(t, rec)
 
 	ws := make([]*writer, writers)
 	for i := range ws {
@@ -123,10 +127,22 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 		return all(ws, func(w *writer) bool { return w.settledSince(time.Time{}) })
 	})
 
+	slots, err := c.slotMasters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.reset()
 	killed := time.Now()
 	c.kill(ctx, victim)
+	// New visitors keep arriving during the gap.
+	gap := make(chan struct{})
+	var newcomers []result
+	var newcomersDone sync.WaitGroup
+	newcomersDone.Go(func() { newcomers = arrive(t, srv.URL, gap) })
 	waitUntil(t, "the replica "+replica+" promoted", recoveryLimit, func() bool { return c.isMaster(ctx, replica) })
 	promoted := time.Now()
+	close(gap)
+	newcomersDone.Wait()
 	// With WaitReplicas the new master must get a replica before its
 	// writes are acknowledged again: the killed node comes back (as a
 	// supervisor would restart it) and rejoins as that replica. Without,
@@ -171,15 +187,45 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 			gaps = append(gaps, last.end.Sub(first.start))
 		}
 	}
+	var sparedSlowest time.Duration
 	for _, w := range spared {
 		for _, r := range w.results {
 			if r.status != http.StatusOK {
 				t.Errorf("writer %s on a surviving master: %s; want every request answered 200", w.id[:8], &r)
 			}
+			sparedSlowest = max(sparedSlowest, r.end.Sub(r.start))
 		}
 	}
 	if len(gaps) == 0 {
 		t.Errorf("no writer on the killed master saw an error: the kill had no effect")
+	}
+
+	// The sessions new visitors got during the gap: created unless their
+	// slot was the killed master's.
+	var newcomerTimes []time.Duration
+	for _, r := range newcomers {
+		if r.status == http.StatusOK {
+			newcomerTimes = append(newcomerTimes, r.end.Sub(r.start))
+		}
+		if r.err != nil || (r.status != http.StatusOK && (r.status != http.StatusServiceUnavailable || r.retryAfter == "")) {
+			t.Errorf("newcomer: %s; want 200, or 503 with Retry-After", &r)
+		}
+	}
+	var createdElsewhere, refusedOnVictim int
+	for id, err := range rec.creates() {
+		slot, err2 := c.slotOf(ctx, where.keyOf(id))
+		if err2 != nil {
+			t.Fatal(err2)
+		}
+		onVictim := slots[slot] == victim
+		switch {
+		case err != nil && !onVictim:
+			t.Errorf("create of a session on surviving master %s during the gap: %v", slots[slot], err)
+		case err != nil:
+			refusedOnVictim++
+		case !onVictim:
+			createdElsewhere++
+		}
 	}
 	slices.Sort(gaps)
 	t.Logf("WaitReplicas %d: %d writers (%d on the killed master %s), %d requests, %d refused (503)",
@@ -190,14 +236,80 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 			gaps[len(gaps)/2].Round(time.Millisecond), gaps[len(gaps)-1].Round(time.Millisecond))
 	}
 	t.Logf("acknowledged writes lost: %d; refused writes that the store kept anyway: %d", lost, keptUnacked)
+	t.Logf("%d new visitors during the gap: %d sessions created on the surviving masters, %d refused on the killed one",
+		len(newcomers), createdElsewhere, refusedOnVictim)
+	t.Logf("slowest request of a writer on a surviving master: %v", sparedSlowest.Round(time.Millisecond))
+	if len(newcomerTimes) > 0 {
+		slices.Sort(newcomerTimes)
+		t.Logf("new visitors' first request, when it succeeded: median %v, max %v",
+			newcomerTimes[len(newcomerTimes)/2].Round(time.Millisecond), newcomerTimes[len(newcomerTimes)-1].Round(time.Millisecond))
+	}
+	if createdElsewhere == 0 {
+		t.Errorf("no new visitor got a session on a surviving master during the gap")
+	}
 	if waitReplicas > 0 && lost > 0 {
 		t.Errorf("with WaitReplicas %d, %d acknowledged writes were lost", waitReplicas, lost)
 	}
 }
 
+// recorder is the store as the kit sees it, noting how the creates of
+// sessions end.
+type recorder struct {
+	*redisstore.Store
+	// mu guards created.
+	mu      sync.Mutex
+	created map[string]error
+}
+
+func (r *recorder) Commit(ctx context.Context, id string, d store.Delta) (store.Meta, error) {
+	m, err := r.Store.Commit(ctx, id, d)
+	if d.Create {
+		r.mu.Lock()
+		if r.created == nil {
+			r.created = make(map[string]error)
+		}
+		r.created[id] = err
+		r.mu.Unlock()
+	}
+	return m, err
+}
+
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.created = nil
+}
+
+// creates returns the creates since the last reset: ID → error.
+func (r *recorder) creates() map[string]error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.created)
+}
+
+// arrive sends a new browser every 50 ms until gap is closed, each with
+// one add, and returns the answers.
+func arrive(t *testing.T, base string, gap <-chan struct{}) []result {
+	var results []result
+	for {
+		select {
+		case <-gap:
+			return results
+		case <-time.After(50 * time.Millisecond):
+		}
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Error(err)
+			return results
+		}
+		w := &writer{base: base, client: &http.Client{Jar: jar, Transport: transport, Timeout: requestTimeout}}
+		results = append(results, w.add(0))
+	}
+}
+
 // newApp serves the writers: POST /add appends n to the tab's list with
 // Update, GET /seqs shows the list.
-func newApp(t *testing.T, st *redisstore.Store) *httptest.Server {
+func newApp(t *testing.T, st store.Store) *httptest.Server {
 	t.Helper()
 	m, err := kit.New(kit.Config{Store: st, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -366,6 +478,15 @@ func (w *writer) stored(t *testing.T) []int {
 type placement struct {
 	session map[string]string // session ID → master address
 	index   string            // master holding the store's index
+	// sampleID's session is in sampleKey: the key of another ID is
+	// sampleKey with that ID in its place.
+	sampleID, sampleKey string
+}
+
+// keyOf returns the key of session id, learned from where the store put
+// a session, rather than from redisstore's layout.
+func (p placement) keyOf(id string) string {
+	return strings.Replace(p.sampleKey, p.sampleID, id, 1)
 }
 
 // placeSessions finds the master of each writer's session and of the
@@ -379,7 +500,7 @@ func placeSessions(t *testing.T, c *cluster, prefix string, ws []*writer) placem
 	}
 	p := placement{session: make(map[string]string)}
 	for _, n := range nodes {
-		if !n.master || n.failed || !n.hasSlots {
+		if !n.master || n.failed || len(n.slots) == 0 {
 			continue
 		}
 		keys, err := c.keysOn(ctx, n.addr, prefix)
@@ -393,6 +514,7 @@ func placeSessions(t *testing.T, c *cluster, prefix string, ws []*writer) placem
 			for _, w := range ws {
 				if strings.Contains(k, w.id) {
 					p.session[w.id] = n.addr
+					p.sampleID, p.sampleKey = w.id, k
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,18 +218,19 @@ func TestOpenCluster(t *testing.T) {
 	for i := range 30 {
 		mustCommit(t, s, fmt.Sprint("spread-", i), store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour)})
 	}
-	holding := 0
+	// ForEachMaster calls in parallel.
+	var holding atomic.Int64
 	err = cluster.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
 		keys, _, err := node.Scan(ctx, 0, globEscape(s.prefix)+"{spread-*", 1000).Result()
 		if len(keys) > 0 {
-			holding++
+			holding.Add(1)
 		}
 		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if holding < 2 {
-		t.Errorf("30 sessions on %d masters, want them spread over several", holding)
+	if holding.Load() < 2 {
+		t.Errorf("30 sessions on %d masters, want them spread over several", holding.Load())
 	}
 }
