@@ -177,10 +177,6 @@ func (s *Store) Close() error {
 	return s.client.Close()
 }
 
-// key is the session's hash. The braces make the ID the hash tag, so
-// anything kept per session shares its Redis Cluster slot.
-func (s *Store) key(id string) string { return s.prefix + "{" + id + "}" }
-
 // check does the checks every method starts with.
 func (s *Store) check(ctx context.Context, id string) error {
 	if s.closed.Load() {

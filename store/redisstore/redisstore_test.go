@@ -796,3 +796,18 @@ func TestMaxSessionsHoldsUnderConcurrentCreates(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionKeys(t *testing.T) {
+	s := &Store{prefix: "p:"}
+	for _, id := range []string{"a", "a}b", "{x", "x{y}z", "kT3-_q"} {
+		key := s.key(id)
+		if got, ok := s.idOfKey(key); !ok || got != id {
+			t.Errorf("idOfKey(key(%q) = %q): got %q, %v", id, key, got, ok)
+		}
+	}
+	for _, key := range []string{"p:index", "p:{}", "p:{a", "q:{a}", "p:{"} {
+		if id, ok := s.idOfKey(key); ok {
+			t.Errorf("idOfKey(%q): got session %q, want none", key, id)
+		}
+	}
+}
