@@ -51,6 +51,13 @@ func onEachServer(t *testing.T, fn func(t *testing.T, url string)) {
 	t.Run("cluster", func(t *testing.T) { fn(t, clusterURL(t)) })
 }
 
+// onEachSetup is onEachServer plus the cluster with WaitReplicas 1: fn
+// gets the options to start from.
+func onEachSetup(t *testing.T, fn func(t *testing.T, url string, opts Options)) {
+	onEachServer(t, func(t *testing.T, url string) { fn(t, url, Options{}) })
+	t.Run("cluster with WaitReplicas", func(t *testing.T) { fn(t, clusterURL(t), Options{WaitReplicas: 1}) })
+}
+
 // uniquePrefix returns a key prefix no other test uses, and deletes every
 // key under it when tb ends.
 func uniquePrefix(tb testing.TB, url string) string {

@@ -129,8 +129,22 @@ func Open(url string, opts *Options) (*Store, error) {
 		_ = client.Close()
 		return nil, fmt.Errorf("redisstore: ping %s: %w", addr, unavailable(err))
 	}
+	if _, single := client.(*redis.Client); single && isClusterNode(ctx, client) {
+		_ = client.Close()
+		return nil, fmt.Errorf("redisstore: %s is a Redis Cluster node; name the cluster with addr parameters, "+
+			"as in redis://%s?addr=%s", addr, addr, addr)
+	}
 	s.ownsClient = true
 	return s, nil
+}
+
+// isClusterNode reports whether the server says it runs in cluster mode,
+// where a client of that one node would reach only its own slots (and
+// List would see only its sessions). A server that does not let the
+// store run INFO is taken for a single server.
+func isClusterNode(ctx context.Context, client redis.UniversalClient) bool {
+	info, err := client.Info(ctx, "cluster").Result()
+	return err == nil && strings.Contains(info, "cluster_enabled:1")
 }
 
 // dial makes the client for Open's URL: a ClusterClient when the URL has

@@ -282,11 +282,11 @@ func TestOutage(t *testing.T) {
 // TestNoLostUpdateAcrossClients races read-modify-writes of one key
 // through two Stores with separate connections, as two processes would.
 func TestNoLostUpdateAcrossClients(t *testing.T) {
-	onEachServer(t, func(t *testing.T, url string) {
-		prefix := uniquePrefix(t, url)
+	onEachSetup(t, func(t *testing.T, url string, opts Options) {
+		opts.KeyPrefix = uniquePrefix(t, url)
 		var stores [2]*Store
 		for i := range stores {
-			s, err := Open(url, &Options{KeyPrefix: prefix})
+			s, err := Open(url, &opts)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -401,9 +401,10 @@ func TestListAndStatsManyPages(t *testing.T) {
 // TestScriptCacheFlushed checks the scripts still run after the server
 // lost them (a restart, SCRIPT FLUSH).
 func TestScriptCacheFlushed(t *testing.T) {
-	onEachServer(t, func(t *testing.T, url string) {
+	onEachSetup(t, func(t *testing.T, url string, opts Options) {
 		clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-		s := newTestStoreAt(t, url, Options{Now: clock.Now})
+		opts.Now = clock.Now
+		s := newTestStoreAt(t, url, opts)
 		ctx := t.Context()
 		create := store.Delta{Create: true, IdleDeadline: clock.Now().Add(time.Minute)}
 		steps := []struct {
@@ -414,6 +415,18 @@ func TestScriptCacheFlushed(t *testing.T) {
 			{"set", func() error {
 				_, err := s.Commit(ctx, "a", store.Delta{Set: map[store.Key][]byte{store.SessionKey("k"): []byte("v")}})
 				return err
+			}},
+			{"update", func() error {
+				_, err := s.Commit(ctx, "a", store.Delta{Update: map[store.Key]store.UpdateFunc{
+					store.SessionKey("k"): func(old []byte, _ bool) ([]byte, error) { return append(old, 'w'), nil },
+				}})
+				return err
+			}},
+			{"create and delete", func() error {
+				if _, err := s.Commit(ctx, "b", create); err != nil {
+					return err
+				}
+				return s.Delete(ctx, "b")
 			}},
 			{"sweep", func() error {
 				clock.Advance(time.Hour)
@@ -724,9 +737,11 @@ func TestHighTabNumber(t *testing.T) {
 // transaction's read and its write: the transaction starts over and keeps
 // the other write, and gives up after MaxRetries.
 func TestConflictRetries(t *testing.T) {
-	onEachServer(t, func(t *testing.T, url string) {
-		s := newTestStoreAt(t, url, Options{MaxRetries: 2})
-		other := newTestStoreAt(t, url, Options{KeyPrefix: s.prefix})
+	onEachSetup(t, func(t *testing.T, url string, opts Options) {
+		opts.MaxRetries = 2
+		s := newTestStoreAt(t, url, opts)
+		opts.KeyPrefix = s.prefix
+		other := newTestStoreAt(t, url, opts)
 		ctx := t.Context()
 		const id = "conflict"
 		mustCommit(t, s, id, store.Delta{Create: true})

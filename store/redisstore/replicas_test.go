@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,6 +200,23 @@ func TestOpenURLs(t *testing.T) {
 		}
 		_ = client.Close()
 	}
+}
+
+// TestOpenClusterNodeAlone refuses a URL naming one node of a cluster
+// as if it were a single server.
+func TestOpenClusterNodeAlone(t *testing.T) {
+	cluster := newClient(t, clusterURL(t)).(*redis.ClusterClient)
+	t.Cleanup(func() { _ = cluster.Close() })
+	addr := cluster.Options().Addrs[0]
+	_, err := Open("redis://"+addr+"/0", nil)
+	if err == nil || !strings.Contains(err.Error(), "is a Redis Cluster node") {
+		t.Errorf("Open of one cluster node without addr: got %v, want a cluster node error", err)
+	}
+	s, err := Open("redis://"+addr+"?addr="+addr, nil)
+	if err != nil {
+		t.Fatalf("Open of the cluster by one node: %v", err)
+	}
+	_ = s.Close()
 }
 
 // TestOpenCluster opens the test cluster by URL and checks that the
