@@ -123,7 +123,7 @@ func Open(url string, opts *Options) (*Store, error) {
 		_ = client.Close()
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), openDialTimeout+openIOTimeout+time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout(client))
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
@@ -136,6 +136,18 @@ func Open(url string, opts *Options) (*Store, error) {
 	}
 	s.ownsClient = true
 	return s, nil
+}
+
+// pingTimeout is how long Open waits for its first answer: a dial and a
+// read, and for a cluster the read of its map of slots first.
+func pingTimeout(client redis.UniversalClient) time.Duration {
+	switch c := client.(type) {
+	case *redis.Client:
+		return max(c.Options().DialTimeout, 0) + max(c.Options().ReadTimeout, 0) + time.Second
+	case *redis.ClusterClient:
+		return max(c.Options().DialTimeout, 0) + 2*max(c.Options().ReadTimeout, 0) + time.Second
+	}
+	return openDialTimeout + openIOTimeout + time.Second
 }
 
 // isClusterNode reports whether the server says it runs in cluster mode,
