@@ -150,9 +150,8 @@ func (c *cluster) clientAt(addr string) *redis.Client {
 	return c.client(p)
 }
 
-// kill kills the node at addr with SIGKILL: no goodbye to its replica or
-// its clients, as in a crash.
-func (c *cluster) kill(ctx context.Context, addr string) {
+// pid returns the process ID of the node at addr.
+func (c *cluster) pid(ctx context.Context, addr string) int {
 	c.tb.Helper()
 	client := c.clientAt(addr)
 	defer client.Close()
@@ -160,17 +159,23 @@ func (c *cluster) kill(ctx context.Context, addr string) {
 	if err != nil {
 		c.tb.Fatalf("INFO of %s: %v", addr, err)
 	}
-	pid := 0
 	for line := range strings.SplitSeq(info, "\r\n") {
 		if v, ok := strings.CutPrefix(line, "process_id:"); ok {
-			pid, _ = strconv.Atoi(v)
+			if pid, err := strconv.Atoi(v); err == nil {
+				return pid
+			}
 		}
 	}
-	if pid == 0 {
-		c.tb.Fatalf("no process_id in INFO of %s", addr)
-	}
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		c.tb.Fatalf("kill %d (%s): %v", pid, addr, err)
+	c.tb.Fatalf("no process_id in INFO of %s", addr)
+	return 0
+}
+
+// signal sends sig to the process of a node: SIGKILL is a crash, with no
+// goodbye to its replica or its clients; SIGSTOP freezes it.
+func (c *cluster) signal(pid int, sig syscall.Signal) {
+	c.tb.Helper()
+	if err := syscall.Kill(pid, sig); err != nil {
+		c.tb.Fatalf("kill -%d %d: %v", sig, pid, err)
 	}
 }
 

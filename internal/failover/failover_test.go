@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,19 +53,28 @@ func TestFailover(t *testing.T) {
 	tests := []struct {
 		name         string
 		waitReplicas int
+		lagging      bool
 	}{
-		{"WaitReplicas 0", 0},
-		{"WaitReplicas 1", 1},
+		{"kill, WaitReplicas 0", 0, false},
+		{"kill, WaitReplicas 1", 1, false},
+		{"kill with the replica behind, WaitReplicas 0", 0, true},
+		{"kill with the replica behind, WaitReplicas 1", 1, true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { runFailover(t, c, tt.waitReplicas) })
+		t.Run(tt.name, func(t *testing.T) { runFailover(t, c, tt.waitReplicas, tt.lagging) })
 	}
 }
 
 // runFailover runs the writers against the cluster, kills the master
 // that holds the store's index (so the sessions on the other masters
 // show they need nothing from it), and checks what the writers saw.
-func runFailover(t *testing.T, c *cluster, waitReplicas int) {
+//
+// With lagging, the master's replica falls behind first: it is frozen,
+// and the master is sent more than the sockets between them buffer, so
+// the writes after that stay in the master's memory and die with it,
+// as they would with a replica on a slow link. The replica thaws right
+// after the kill and is promoted without them.
+func runFailover(t *testing.T, c *cluster, waitReplicas int, lagging bool) {
 	ctx := t.Context()
 	prefix := "failover-" + rand.Text()[:8] + ":"
 	st, err := redisstore.Open(c.url, &redisstore.Options{KeyPrefix: prefix, WaitReplicas: waitReplicas})
@@ -132,8 +142,21 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 		t.Fatal(err)
 	}
 	rec.reset()
+	victimPID, replicaPID := c.pid(ctx, victim), c.pid(ctx, replica)
+	if lagging {
+		c.signal(replicaPID, syscall.SIGSTOP)
+		t.Cleanup(func() { _ = syscall.Kill(replicaPID, syscall.SIGCONT) })
+		fillLink(t, c, victim, where.keyOf(affected[0].id))
+		behind := time.Now()
+		waitUntil(t, "the writers on the master past its frozen replica", 10*time.Second, func() bool {
+			return all(affected, func(w *writer) bool { return w.pastReplica(behind, waitReplicas == 0) })
+		})
+	}
 	killed := time.Now()
-	c.kill(ctx, victim)
+	c.signal(victimPID, syscall.SIGKILL)
+	if lagging {
+		c.signal(replicaPID, syscall.SIGCONT)
+	}
 	// New visitors keep arriving during the gap.
 	gap := make(chan struct{})
 	var newcomers []result
@@ -228,8 +251,8 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 		}
 	}
 	slices.Sort(gaps)
-	t.Logf("WaitReplicas %d: %d writers (%d on the killed master %s), %d requests, %d refused (503)",
-		waitReplicas, writers, len(affected), victim, total, refused)
+	t.Logf("WaitReplicas %d, replica behind %v: %d writers (%d on the killed master %s), %d requests, %d refused (503)",
+		waitReplicas, lagging, writers, len(affected), victim, total, refused)
 	t.Logf("replica %s promoted %v after the kill", replica, promoted.Sub(killed).Round(time.Millisecond))
 	if len(gaps) > 0 {
 		t.Logf("gap seen by the writers on the killed master (first to last refused request): median %v, max %v",
@@ -249,6 +272,11 @@ func runFailover(t *testing.T, c *cluster, waitReplicas int) {
 	}
 	if waitReplicas > 0 && lost > 0 {
 		t.Errorf("with WaitReplicas %d, %d acknowledged writes were lost", waitReplicas, lost)
+	}
+	// Each writer on the killed master had a write acknowledged after its
+	// replica fell behind: the test must see those go.
+	if lagging && waitReplicas == 0 && lost < len(affected) {
+		t.Errorf("with the replica behind and WaitReplicas 0, %d acknowledged writes were lost, want at least %d", lost, len(affected))
 	}
 }
 
@@ -357,11 +385,12 @@ type writer struct {
 	client *http.Client
 	id     string // the session's ID, from its cookie
 
-	// mu guards results and acked, which run appends to while the test
-	// watches.
+	// mu guards results, acked and sent, which run changes while the
+	// test watches.
 	mu      sync.Mutex
 	results []result
 	acked   []int
+	sent    time.Time // when the request in flight, or the last one, started
 }
 
 // result is the answer to one request.
@@ -427,6 +456,9 @@ func (w *writer) run(stop <-chan struct{}) {
 			return
 		default:
 		}
+		w.mu.Lock()
+		w.sent = time.Now()
+		w.mu.Unlock()
 		r := w.add(n)
 		w.mu.Lock()
 		w.results = append(w.results, r)
@@ -454,6 +486,37 @@ func (w *writer) settledSince(t time.Time) bool {
 	}
 	tail := w.results[len(w.results)-settled:]
 	return tail[0].start.After(t) && all(tail, func(r result) bool { return r.status == http.StatusOK })
+}
+
+// pastReplica reports whether the writer has sent a request since t, and,
+// when acked is set, had one acknowledged.
+func (w *writer) pastReplica(t time.Time, acked bool) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !acked {
+		return w.sent.After(t)
+	}
+	for i := len(w.results) - 1; i >= 0 && w.results[i].start.After(t); i-- {
+		if w.results[i].status == http.StatusOK {
+			return true
+		}
+	}
+	return false
+}
+
+// fillLink sends the master at addr more than the sockets to its frozen
+// replica hold, in keys of key's slot: what the master is sent next stays
+// in its own memory until the replica reads again.
+func fillLink(t *testing.T, c *cluster, addr, key string) {
+	t.Helper()
+	client := c.clientAt(addr)
+	defer client.Close()
+	value := strings.Repeat("x", 4<<20)
+	for i := range 8 {
+		if err := client.Set(t.Context(), fmt.Sprintf("%s:filler:%d", key, i), value, 0).Err(); err != nil {
+			t.Fatalf("filling the link of %s: %v", addr, err)
+		}
+	}
 }
 
 // stored reads the writer's list back through the app.
