@@ -47,7 +47,7 @@ func TestFailover(t *testing.T) {
 			"it runs on a cluster of its own, so it never disturbs the shared one; `make test` sets it")
 	}
 	if testing.Short() {
-		t.Skip("the failover test kills a Redis master and takes about half a minute")
+		t.Skip("the failover test kills Redis masters four times and takes about a minute")
 	}
 	c := startCluster(t)
 	tests := []struct {

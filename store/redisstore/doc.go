@@ -75,13 +75,15 @@
 // node refuses every command from the moment the failed master is marked
 // as failing until its replica takes over. internal/failover measures
 // this with 32 writers through the kit: with a node timeout of 2 s,
-// requests for the failed master's sessions got 503 for 3.6 to 4.5 s, and
+// requests for the failed master's sessions got 503 for 3 to 5 s, and
 // no other request failed.
 //
 // Replication is asynchronous: a master acknowledges a write before its
-// replicas have it, so a failover can lose the last acknowledged commits
-// (the test above lost none, as replicas on loopback lag by far less than
-// a request; a loaded or distant replica widens that window). With
+// replicas have it, so a failover can lose the last acknowledged commits.
+// A replica on loopback lags by far less than a request, and the test
+// above loses none from a plain kill; with the replica behind (frozen
+// while the link fills up) it loses hundreds, and none with WaitReplicas.
+// With
 // Options.WaitReplicas set to n, each commit and delete waits until n
 // replicas hold it (Redis's WAIT) before it is acknowledged; with n equal
 // to the number of replicas per master, a failover loses no acknowledged
