@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tabkit/tabkit/kit"
 	"github.com/tabkit/tabkit/store"
@@ -77,7 +78,12 @@ func TestFailover(t *testing.T) {
 func runFailover(t *testing.T, c *cluster, waitReplicas int, lagging bool) {
 	ctx := t.Context()
 	prefix := "failover-" + rand.Text()[:8] + ":"
-	st, err := redisstore.Open(c.url, &redisstore.Options{KeyPrefix: prefix, WaitReplicas: waitReplicas})
+	// A replica in sync acknowledges within milliseconds, but a loaded
+	// machine under -race can take far longer, and a writer on a healthy
+	// master must never be refused: the wait may last 3 s.
+	st, err := redisstore.Open(c.url+"&read_timeout=5s", &redisstore.Options{
+		KeyPrefix: prefix, WaitReplicas: waitReplicas, WaitTimeout: 3 * time.Second,
+	})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -505,18 +511,42 @@ func (w *writer) pastReplica(t time.Time, acked bool) bool {
 }
 
 // fillLink sends the master at addr more than the sockets to its frozen
-// replica hold, in keys of key's slot: what the master is sent next stays
-// in its own memory until the replica reads again.
+// replica can hold, in keys of key's slot: what the master is sent next
+// stays in its own memory until the replica reads again.
 func fillLink(t *testing.T, c *cluster, addr, key string) {
 	t.Helper()
-	client := c.clientAt(addr)
+	// Tens of megabytes into a loaded machine: give each write time.
+	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ReadTimeout: 20 * time.Second, WriteTimeout: 20 * time.Second})
 	defer client.Close()
-	value := strings.Repeat("x", 4<<20)
-	for i := range 8 {
+	const chunk = 4 << 20
+	value := strings.Repeat("x", chunk)
+	for i := range socketBuffers()/chunk + 2 {
 		if err := client.Set(t.Context(), fmt.Sprintf("%s:filler:%d", key, i), value, 0).Err(); err != nil {
 			t.Fatalf("filling the link of %s: %v", addr, err)
 		}
 	}
+}
+
+// socketBuffers is the most a TCP connection on this machine buffers
+// between the two processes: the largest send buffer plus the largest
+// receive buffer, from the kernel's settings (64 MiB when unreadable).
+func socketBuffers() int {
+	most := func(path string) int {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return 32 << 20
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return 32 << 20
+		}
+		n, err := strconv.Atoi(f[len(f)-1])
+		if err != nil {
+			return 32 << 20
+		}
+		return n
+	}
+	return most("/proc/sys/net/ipv4/tcp_wmem") + most("/proc/sys/net/ipv4/tcp_rmem")
 }
 
 // stored reads the writer's list back through the app.

@@ -52,10 +52,21 @@ func onEachServer(t *testing.T, fn func(t *testing.T, url string)) {
 }
 
 // onEachSetup is onEachServer plus the cluster with WaitReplicas 1: fn
-// gets the options to start from.
+// gets the URL and the options to start from.
 func onEachSetup(t *testing.T, fn func(t *testing.T, url string, opts Options)) {
 	onEachServer(t, func(t *testing.T, url string) { fn(t, url, Options{}) })
-	t.Run("cluster with WaitReplicas", func(t *testing.T) { fn(t, clusterURL(t), Options{WaitReplicas: 1}) })
+	t.Run("cluster with WaitReplicas", func(t *testing.T) {
+		url, opts := waitingSetup(t)
+		fn(t, url, opts)
+	})
+}
+
+// waitingSetup returns the test cluster's URL and options with
+// WaitReplicas 1. A replica acknowledges within milliseconds, but a
+// loaded machine under -race can take far longer, so the wait may last
+// 5 s (and the client's read timeout is raised to allow it).
+func waitingSetup(t *testing.T) (string, Options) {
+	return clusterURL(t) + "&read_timeout=10s", Options{WaitReplicas: 1, WaitTimeout: 5 * time.Second}
 }
 
 // uniquePrefix returns a key prefix no other test uses, and deletes every

@@ -33,7 +33,10 @@ func TestConformance(t *testing.T) {
 	}
 	onEachServer(t, func(t *testing.T, url string) { run(t, url, Options{}) })
 	// Every master of the test cluster has one replica.
-	t.Run("cluster with WaitReplicas", func(t *testing.T) { run(t, clusterURL(t), Options{WaitReplicas: 1}) })
+	t.Run("cluster with WaitReplicas", func(t *testing.T) {
+		url, opts := waitingSetup(t)
+		run(t, url, opts)
+	})
 }
 
 // TestRoundTrips checks the promise behind the layout: a Load is one
