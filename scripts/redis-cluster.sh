@@ -3,6 +3,7 @@
 # masters and three replicas on loopback.
 #
 #   scripts/redis-cluster.sh start   # prints TABKIT_REDIS_CLUSTER_URL's value
+#   scripts/redis-cluster.sh url     # prints it without starting anything
 #   scripts/redis-cluster.sh stop
 #
 # The nodes listen on 127.0.0.1, ports ${TABKIT_REDIS_CLUSTER_PORT:-7390}
