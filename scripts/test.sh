@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine: installs what
-# the tests need, starts a private Redis on loopback, runs the checks and
-# the Go tests under -race, short fuzz runs, and the browser suite, then
-# stops Redis by its own PID. A private PostgreSQL cluster, likewise, for
-# store/pgstore (a module of its own) and the demo processes on it.
+# the tests need, starts a private Redis, a private Redis Cluster and a
+# private PostgreSQL cluster on loopback, runs the checks and the Go tests
+# under -race, short fuzz runs, and the browser suite, then stops them by
+# their own PIDs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
@@ -22,7 +22,9 @@ command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticche
 export TABKIT_REDIS_PORT="${TABKIT_REDIS_PORT:-6390}"
 export TABKIT_REDIS_URL="redis://127.0.0.1:${TABKIT_REDIS_PORT}/0"
 scripts/redis-test-server.sh start
-trap 'scripts/redis-test-server.sh stop; scripts/pg-test-server.sh clean' EXIT
+trap 'scripts/redis-test-server.sh stop; scripts/redis-cluster.sh stop; scripts/pg-test-server.sh clean' EXIT
+TABKIT_REDIS_CLUSTER_URL="$(scripts/redis-cluster.sh start)"
+export TABKIT_REDIS_CLUSTER_URL
 export TABKIT_PG_PORT="${TABKIT_PG_PORT:-6433}"
 TABKIT_PG_URL="$(scripts/pg-test-server.sh start)"
 export TABKIT_PG_URL

@@ -77,7 +77,7 @@ var ops = []struct{ name, what string }{
 var singleClient = map[string]bool{"NoTouch": true, "Read": true, "Write": true}
 
 // libs are the libraries in the order they are shown.
-var libs = []string{"tabkit-memory", "tabkit-bolt", "tabkit-redis", "tabkit-postgres", "scs-memstore", "scs-boltstore", "scs-pgxstore", "gorilla-cookie", "gorilla-filesystem"}
+var libs = []string{"tabkit-memory", "tabkit-bolt", "tabkit-redis", "tabkit-redis-cluster", "tabkit-redis-cluster-wait", "tabkit-postgres", "scs-memstore", "scs-boltstore", "scs-pgxstore", "gorilla-cookie", "gorilla-filesystem"}
 
 // fsyncs marks the libraries whose writes are on disk when answered.
 var fsyncs = map[string]bool{"tabkit-bolt": true, "scs-boltstore": true, "tabkit-postgres": true, "scs-pgxstore": true}
@@ -92,6 +92,8 @@ var storage = map[string]string{
 	"scs-boltstore":      "bbolt, fsync per commit (db.Update)",
 	"gorilla-cookie":     "the cookie (signed)",
 	"gorilla-filesystem": "one file per session, no fsync",
+	"tabkit-redis-cluster":      "Redis 7 Cluster on loopback, 3 masters + 3 replicas, no persistence",
+	"tabkit-redis-cluster-wait": "the same cluster, each write acknowledged by its replica (WaitReplicas 1)",
 }
 
 func isTabkit(lib string) bool { return strings.HasPrefix(lib, "tabkit") }
