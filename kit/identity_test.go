@@ -280,3 +280,33 @@ func TestValuesWithATimeToLive(t *testing.T) {
 		}
 	})
 }
+
+func TestGoneTellsAnEndedSessionFromNone(t *testing.T) {
+	eachAdapter(t, func(t *testing.T, a adapter) {
+		app := newTestApp(t, a, Config{})
+		addIdentityRoutes(app)
+		app.handle(http.MethodGet, "/gone", func(w http.ResponseWriter, r *http.Request) {
+			handle, gone, err := SessionOf(r).Gone()
+			if err != nil {
+				fail(w, r, err)
+				return
+			}
+			writeText(w, http.StatusOK, fmt.Sprintf("%v %s", gone, handle))
+		})
+		fresh := app.browser()
+		if got := fresh.get("/0/gone").body; got != "false " {
+			t.Errorf("no cookie: got %q", got)
+		}
+		ann, other := app.browser(), app.browser()
+		ann.post("/0/signin", url.Values{"user": {"ann"}}).mustStatus(t, http.StatusOK)
+		other.post("/0/signin", url.Values{"user": {"ann"}}).mustStatus(t, http.StatusOK)
+		ended := store.HashToken(other.cookie())
+		ann.post("/0/end-others", nil).mustStatus(t, http.StatusOK)
+		if got := other.get("/0/gone").body; got != "true "+ended {
+			t.Errorf("ended elsewhere: got %q, want %q", got, "true "+ended)
+		}
+		if got := ann.get("/0/gone").body; got != "false " {
+			t.Errorf("live session: got %q", got)
+		}
+	})
+}

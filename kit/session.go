@@ -339,6 +339,14 @@ func (s *Session) EndOtherSessions() (int, error) {
 	return q.m.endSessionsOf(q.unit.Context(), p, q.unit.Handle())
 }
 
+// Gone reports whether the request's cookie named a session that no
+// longer exists: ended (Destroy elsewhere, EndSessionsOf,
+// EndOtherSessions, an operator), expired, or regenerated away. handle is
+// that session's handle (SessionInfo.Handle), so an app that noted why
+// it ended a session can tell the visitor. It costs the same store read
+// as any first use of the session.
+func (s *Session) Gone() (handle string, gone bool, err error) { return s.q.unit.Gone() }
+
 // Handle returns a name for the session that cannot be used as a cookie
 // (its store ID), for logs and SessionInfo; "" before it is stored.
 func (s *Session) Handle() string { return s.q.unit.Handle() }

@@ -25,6 +25,9 @@ type Unit struct {
 	candidates []string
 	token      string
 	id         string
+	// gone is the store ID of the first token the browser sent when none
+	// named a live session: a session that ended, expired or moved.
+	gone string
 	loaded     bool
 	// found says a live record for id exists in the store.
 	found bool
@@ -113,6 +116,7 @@ func (u *Unit) load() error {
 	}
 	u.loaded = true
 	if !u.found && len(u.candidates) > 0 {
+		u.gone = store.HashToken(u.candidates[0])
 		// Tokens the store does not know are never adopted: the next
 		// write creates a session under a fresh one, and the browser is
 		// told to forget the stale cookie.
@@ -120,6 +124,16 @@ func (u *Unit) load() error {
 	}
 	u.candidates = nil
 	return nil
+}
+
+// Gone reports whether the browser's cookie named a session that no
+// longer exists (ended, expired, regenerated away), and that session's
+// store ID, so an app that noted why it ended one can say so.
+func (u *Unit) Gone() (handle string, gone bool, err error) {
+	if err := u.load(); err != nil {
+		return "", false, err
+	}
+	return u.gone, u.gone != "", nil
 }
 
 // Exists reports whether the request has a live session.
