@@ -27,8 +27,8 @@ type Unit struct {
 	id         string
 	// gone is the store ID of the first token the browser sent when none
 	// named a live session: a session that ended, expired or moved.
-	gone string
-	loaded     bool
+	gone   string
+	loaded bool
 	// found says a live record for id exists in the store.
 	found bool
 	rec   store.Record
