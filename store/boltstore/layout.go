@@ -18,6 +18,8 @@ var (
 	bucketExpiry   = []byte("expiry")
 	bucketLastSeen = []byte("lastseen")
 	bucketStats    = []byte("stats")
+	// bucketPrincipals is new in file format 2.
+	bucketPrincipals = []byte("principals")
 )
 
 // Keys of the stats bucket.
@@ -27,24 +29,32 @@ var (
 	statBytes    = []byte("bytes")
 )
 
-// fileFormat is the layout version written in the stats bucket, so a later
-// version can recognise (and migrate) files written by this one.
-const fileFormat = 1
+// The layout versions written in the stats bucket, so that a later version
+// can recognise (and migrate) files written by an earlier one.
+const (
+	// fileFormat1 keyed sessions by the token of their cookie and had no
+	// principals bucket. Open migrates it (see migrate.go).
+	fileFormat1 = 1
+	// fileFormat is what this version writes: sessions keyed by
+	// store.HashToken(token), and a principals bucket.
+	fileFormat = 2
+)
 
 // buckets are the store's buckets within one transaction.
 type buckets struct {
-	meta, values, expiry, lastSeen, stats *bolt.Bucket
+	meta, values, expiry, lastSeen, stats, principals *bolt.Bucket
 }
 
 func openBuckets(tx *bolt.Tx) (buckets, error) {
 	b := buckets{
-		meta:     tx.Bucket(bucketMeta),
-		values:   tx.Bucket(bucketValues),
-		expiry:   tx.Bucket(bucketExpiry),
-		lastSeen: tx.Bucket(bucketLastSeen),
-		stats:    tx.Bucket(bucketStats),
+		meta:       tx.Bucket(bucketMeta),
+		values:     tx.Bucket(bucketValues),
+		expiry:     tx.Bucket(bucketExpiry),
+		lastSeen:   tx.Bucket(bucketLastSeen),
+		stats:      tx.Bucket(bucketStats),
+		principals: tx.Bucket(bucketPrincipals),
 	}
-	if b.meta == nil || b.values == nil || b.expiry == nil || b.lastSeen == nil || b.stats == nil {
+	if b.meta == nil || b.values == nil || b.expiry == nil || b.lastSeen == nil || b.stats == nil || b.principals == nil {
 		return buckets{}, fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 	}
 	return b, nil
