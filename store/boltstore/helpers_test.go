@@ -62,6 +62,9 @@ func checkFile(t testing.TB, path string) {
 	}
 	defer db.Close()
 	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("%s: bbolt check: %v", path, err)
+		}
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err
