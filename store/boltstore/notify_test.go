@@ -156,6 +156,39 @@ func TestEventEvictedByPrincipalLimit(t *testing.T) {
 	}
 }
 
+// TestEventExpiredOnTheWay: an expired record that a commit or a move
+// replaces is reported too; no caller knew of it.
+func TestEventExpiredOnTheWay(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(t *testing.T, s *Store) error
+	}{
+		{"create over it", func(_ *testing.T, s *Store) error {
+			_, err := s.Commit(context.Background(), "old", store.Delta{Create: true})
+			return err
+		}},
+		{"move onto it", func(t *testing.T, s *Store) error {
+			create(t, s, "from", nil)
+			_, err := s.Move(context.Background(), "from", "old", store.Delta{})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clock := openTest(t, nil)
+			l := listen(t, s)
+			if err := signIn(t, s, "old", "ana", store.PrincipalLimit{}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(2 * time.Hour)
+			if err := tt.do(t, s); err != nil {
+				t.Fatal(err)
+			}
+			l.want(t, "expired old ana")
+		})
+	}
+}
+
 // TestEventsOnlyForCommitted: a quota that refuses after reclaiming
 // expired sessions fails the only op of its round, whose transaction is
 // then rolled back. The reclaimed sessions are back; nothing may be

@@ -20,23 +20,39 @@ func TestSignInsInOneRound(t *testing.T) {
 	tests := []struct {
 		name      string
 		evict     bool
+		move      bool // sign in by regenerating an anonymous session
 		wantOK    int
 		wantEvict int
 	}{
-		{"refuse", false, limit, 0},
-		{"evict oldest", true, n, n - limit},
+		{"refuse", false, false, limit, 0},
+		{"evict oldest", true, false, n, n - limit},
+		{"refuse, moving", false, true, limit, 0},
+		{"evict oldest, moving", true, true, n, n - limit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := openTest(t, nil)
 			l := listen(t, s)
+			var anonymous []string
+			for i := range n {
+				anonymous = append(anonymous, fmt.Sprintf("anon%02d", i))
+			}
+			if tt.move {
+				bulkCommit(t, s, anonymous, func(int) store.Delta { return store.Delta{Create: true} })
+			}
 			g := holdFirstRound(s)
 			wait := plug(t, s, g)
 			errs := make([]error, n)
 			var wg sync.WaitGroup
 			for i := range n {
+				limit := store.PrincipalLimit{Max: limit, EvictOldest: tt.evict}
+				id := fmt.Sprintf("s%02d", i)
 				wg.Go(func() {
-					errs[i] = signIn(t, s, fmt.Sprintf("s%02d", i), "dave", store.PrincipalLimit{Max: limit, EvictOldest: tt.evict})
+					if !tt.move {
+						errs[i] = signIn(t, s, id, "dave", limit)
+						return
+					}
+					_, errs[i] = s.Move(context.Background(), anonymous[i], id, store.Delta{SetPrincipal: true, Principal: "dave", PrincipalLimit: limit})
 				})
 			}
 			waitQueued(s, n)
@@ -65,9 +81,12 @@ func TestSignInsInOneRound(t *testing.T) {
 			if got := len(l.take()); got != tt.wantEvict {
 				t.Errorf("evicted events: got %d, want %d", got, tt.wantEvict)
 			}
-			st, err := s.Stats(context.Background())
-			if err != nil || st.Sessions != limit+1 { // the plug too
-				t.Errorf("Stats: got %+v, %v, want %d sessions", st, err, limit+1)
+			want := int64(limit + 1) // the plug too
+			if tt.move {
+				want += int64(n - tt.wantOK) // the refused stay anonymous
+			}
+			if st, err := s.Stats(context.Background()); err != nil || st.Sessions != want {
+				t.Errorf("Stats: got %+v, %v, want %d sessions", st, err, want)
 			}
 		})
 	}
