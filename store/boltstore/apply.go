@@ -162,7 +162,7 @@ func writePlan(b buckets, id string, current *store.Meta, plan *store.Plan) erro
 	if err := setIndex(b.lastSeen, id, old.LastSeen, plan.Meta.LastSeen); err != nil {
 		return err
 	}
-	return setPrincipal(b.principals, id, old.Principal, plan.Meta.Principal)
+	return b.setPrincipal(id, old.Principal, plan.Meta.Principal)
 }
 
 // deleteInTx removes session id, expired or not, and reports whether
@@ -203,7 +203,7 @@ func removeSession(b buckets, id string, m *store.Meta) error {
 		if err := setIndex(b.lastSeen, id, m.LastSeen, time.Time{}); err != nil {
 			return err
 		}
-		if err := setPrincipal(b.principals, id, m.Principal, ""); err != nil {
+		if err := b.setPrincipal(id, m.Principal, ""); err != nil {
 			return err
 		}
 	}

@@ -128,7 +128,11 @@ func inconsistencies(b buckets) []string {
 			wantPrincipals[string(principalPrefix([]byte(nil), m.Principal))+id] = true
 		}
 	}
-	_ = b.principals.ForEach(func(k, _ []byte) error {
+	principals, err := b.principals()
+	if err != nil {
+		return append(problems, err.Error())
+	}
+	_ = principals.ForEach(func(k, _ []byte) error {
 		if !wantPrincipals[string(k)] {
 			problems = append(problems, fmt.Sprintf("principals: dangling entry %x", k))
 		}

@@ -42,22 +42,34 @@ const (
 
 // buckets are the store's buckets within one transaction.
 type buckets struct {
-	meta, values, expiry, lastSeen, stats, principals *bolt.Bucket
+	tx                                    *bolt.Tx
+	meta, values, expiry, lastSeen, stats *bolt.Bucket
 }
 
 func openBuckets(tx *bolt.Tx) (buckets, error) {
 	b := buckets{
-		meta:       tx.Bucket(bucketMeta),
-		values:     tx.Bucket(bucketValues),
-		expiry:     tx.Bucket(bucketExpiry),
-		lastSeen:   tx.Bucket(bucketLastSeen),
-		stats:      tx.Bucket(bucketStats),
-		principals: tx.Bucket(bucketPrincipals),
+		tx:       tx,
+		meta:     tx.Bucket(bucketMeta),
+		values:   tx.Bucket(bucketValues),
+		expiry:   tx.Bucket(bucketExpiry),
+		lastSeen: tx.Bucket(bucketLastSeen),
+		stats:    tx.Bucket(bucketStats),
 	}
-	if b.meta == nil || b.values == nil || b.expiry == nil || b.lastSeen == nil || b.stats == nil || b.principals == nil {
+	if b.meta == nil || b.values == nil || b.expiry == nil || b.lastSeen == nil || b.stats == nil {
 		return buckets{}, fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 	}
 	return b, nil
+}
+
+// principals returns the principals bucket. Unlike the others it is
+// opened on first use: most commits never touch it, and every bucket a
+// write transaction opens costs allocations when it commits. Open checked
+// that it exists.
+func (b buckets) principals() (*bolt.Bucket, error) {
+	if p := b.tx.Bucket(bucketPrincipals); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: missing bucket %s", store.ErrCorrupt, bucketPrincipals)
 }
 
 // sessionPrefix appends the prefix shared by every value key of session

@@ -160,15 +160,15 @@ func rekeyIndex(k []byte) ([]byte, bool, error) {
 // had one, so this finds none there; it is the general rule all the same.
 // A meta that does not decode gets no entry, as in removeSession.
 func indexPrincipals(tx *bolt.Tx) error {
-	principals, err := tx.CreateBucket(bucketPrincipals)
-	if err != nil {
+	if _, err := tx.CreateBucket(bucketPrincipals); err != nil {
 		return err
 	}
+	b := buckets{tx: tx}
 	return tx.Bucket(bucketMeta).ForEach(func(k, v []byte) error {
 		m, err := store.ParseMeta(v)
 		if err != nil {
 			return nil
 		}
-		return setPrincipal(principals, string(k), "", m.Principal)
+		return b.setPrincipal(string(k), "", m.Principal)
 	})
 }

@@ -28,9 +28,13 @@ func principalPrefix(dst []byte, p string) []byte {
 
 // setPrincipal moves session id's entry in the principals bucket from
 // principal old to updated; "" means no entry.
-func setPrincipal(index *bolt.Bucket, id, old, updated string) error {
+func (b buckets) setPrincipal(id, old, updated string) error {
 	if old == updated {
 		return nil
+	}
+	index, err := b.principals()
+	if err != nil {
+		return err
 	}
 	if old != "" {
 		if err := index.Delete(append(principalPrefix(nil, old), id...)); err != nil {
@@ -50,9 +54,13 @@ func sessionsOf(b buckets, p, except string, now time.Time) ([]store.SessionRef,
 	if p == "" {
 		return nil, nil
 	}
+	index, err := b.principals()
+	if err != nil {
+		return nil, err
+	}
 	prefix := principalPrefix(nil, p)
 	var refs []store.SessionRef
-	c := b.principals.Cursor()
+	c := index.Cursor()
 	for k, _ := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		id := string(k[len(prefix):])
 		if id == except {
@@ -114,8 +122,8 @@ func (s *Store) SessionsOf(ctx context.Context, p string) ([]store.SessionRef, e
 	now := s.opts.Now.Now()
 	var refs []store.SessionRef
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := buckets{meta: tx.Bucket(bucketMeta), principals: tx.Bucket(bucketPrincipals)}
-		if b.meta == nil || b.principals == nil {
+		b := buckets{tx: tx, meta: tx.Bucket(bucketMeta)}
+		if b.meta == nil {
 			return fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 		}
 		var err error

@@ -144,7 +144,11 @@ func prepare(db *bolt.DB, path string, log *slog.Logger) (migrated int, err erro
 		case format != fileFormat && format != fileFormat1:
 			return fmt.Errorf("%w: %s has unknown file format %d", ErrNotDatabase, path, format)
 		case format == fileFormat:
-			if _, err := openBuckets(tx); err != nil {
+			b, err := openBuckets(tx)
+			if err == nil {
+				_, err = b.principals()
+			}
+			if err != nil {
 				return fmt.Errorf("boltstore: %s: %w", path, err)
 			}
 		}
