@@ -93,17 +93,19 @@
 //
 // Format 1, written by earlier versions, keyed sessions by the token of
 // their cookie and had no principals bucket. Open migrates such a file
-// in one write transaction: every session is re-keyed from its token to
+// in one write transaction: every session under a token is re-keyed to
 // store.HashToken(token) in meta, values, expiry and lastseen, the
 // principals bucket is built, and the format becomes 2; a crash leaves
 // the file wholly in one format or the other. Sessions keep working, as
-// the same cookie hashes to the new key. An ID that is already a
-// HashToken result is kept as it is, so a file written by a kit that
-// hashed its tokens is never hashed twice. Options.Logger hears how many
-// sessions moved. Because bbolt does not wipe the pages it frees, Open
-// then rewrites the file as Compact does, leaving no token in it. A file
-// whose format is newer than this version is refused with ErrNotDatabase
-// and left untouched.
+// the same cookie hashes to the new key. Only IDs of the shape of kit's
+// tokens (43 base64url characters) are re-keyed; any other ID stays as
+// it is, so a file written by a kit that already hashed its tokens is
+// never hashed twice, and an application that gave the store IDs of its
+// own still finds them. Options.Logger hears how many sessions moved.
+// Because bbolt does not wipe the pages it frees, Open then rewrites the
+// file as Compact does, leaving no token in it. A file whose format is
+// newer than this version is refused with ErrNotDatabase and left
+// untouched.
 //
 // # Security
 //

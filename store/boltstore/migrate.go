@@ -18,10 +18,13 @@ import (
 // one format or the other, and every session keeps working: the same
 // cookie finds it under its new key.
 //
-// An ID that already has the shape of a HashToken result is kept as it
-// is: a format-1 file written by a kit that already hashed its tokens
-// must not have them hashed twice, which would lose every session. A kit
-// token (base64url) never contains the '.' such an ID has.
+// Only IDs of the shape of kit's tokens (43 base64url characters, as
+// admin.KeyedByToken says) are re-keyed: kit finds those through
+// HashToken. Any other ID is kept as it is: one that is already a
+// HashToken result (a file written by a kit that hashed its tokens must
+// not have them hashed twice, which would lose every session), or an ID
+// an application gave the store directly, which it keeps looking up as
+// it is.
 
 // migrate rewrites a format-1 file as format 2 and returns how many
 // sessions it re-keyed.
@@ -103,25 +106,24 @@ func rekey(tx *bolt.Tx, name []byte, newKey func(k []byte) ([]byte, bool, error)
 
 // newID is the format-2 ID of the session format 1 kept under id.
 func newID(id string) string {
-	if looksHashed(id) {
+	if !isToken(id) {
 		return id
 	}
 	return store.HashToken(id)
 }
 
-// hashedIDLen is the length of every store.HashToken result.
-var hashedIDLen = len(store.HashToken("token"))
+// tokenLength is the length of kit's tokens: 32 random bytes, base64url
+// without padding.
+const tokenLength = 43
 
-// looksHashed reports whether id has the shape of a store.HashToken
-// result: four base64url characters, a dot, 43 more.
-func looksHashed(id string) bool {
-	if len(id) != hashedIDLen || id[4] != '.' {
+// isToken reports whether id has the shape of a kit token.
+func isToken(id string) bool {
+	if len(id) != tokenLength {
 		return false
 	}
 	for i := range len(id) {
 		c := id[i]
-		ok := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-		if !ok && i != 4 {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
 			return false
 		}
 	}

@@ -227,22 +227,24 @@ func TestMigrateFormat1(t *testing.T) {
 	}
 }
 
-// TestMigrateKeepsHashedIDs: a format-1 file written by a kit that
-// already gave the store hashed tokens keeps those IDs; only raw tokens
-// are hashed.
-func TestMigrateKeepsHashedIDs(t *testing.T) {
+// TestMigrateKeepsOtherIDs: only IDs of the shape of kit's tokens are
+// hashed. One already hashed (a kit that hashed its tokens wrote the
+// file) or one an application chose stays where its owner looks.
+func TestMigrateKeepsOtherIDs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sessions.db")
-	sessions := format1Sessions(t, 2)
+	sessions := format1Sessions(t, 4)
 	raw := sessions[0].token
 	hashed := store.HashToken(sessions[1].token)
 	sessions[1].token = hashed
+	sessions[2].token = "cart-of-terminal-7"
+	sessions[3].token = raw[:42] + "." // a token's length, not its alphabet
 	writeFormat1(t, path, sessions)
 	var logs bytes.Buffer
 	s, err := Open(path, &Options{SweepInterval: -1, Now: func() time.Time { return start }, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{store.HashToken(raw), hashed} {
+	for _, id := range []string{store.HashToken(raw), hashed, sessions[2].token, sessions[3].token} {
 		if _, found, err := s.Load(context.Background(), id); err != nil || !found {
 			t.Errorf("Load(%q) after the migration: got found=%v, %v, want the session", id, found, err)
 		}
@@ -251,8 +253,8 @@ func TestMigrateKeepsHashedIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkFile(t, path)
-	if got := logs.String(); !strings.Contains(got, "sessions=2 rekeyed=1") {
-		t.Errorf("log: got %q, want 2 sessions of which 1 re-keyed", got)
+	if got := logs.String(); !strings.Contains(got, "sessions=4 rekeyed=1") {
+		t.Errorf("log: got %q, want 4 sessions of which 1 re-keyed", got)
 	}
 }
 
