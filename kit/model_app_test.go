@@ -200,6 +200,17 @@ func mRoutes() []mRoute {
 			}
 			return ns.Set(r.FormValue("key"), v)
 		}),
+		route(http.MethodPost, "/m/fail", func(r *http.Request, _ *Session, ns mNamespace, _ *mReply) error {
+			// A handler that fails after queuing changes: none may land.
+			if err := ns.Set(r.FormValue("key"), []string{r.FormValue("item")}); err != nil {
+				return err
+			}
+			if err := ns.Flash(mFlashName, r.FormValue("item")); err != nil {
+				return err
+			}
+			status, _ := strconv.Atoi(r.FormValue("status"))
+			return &Error{Status: status, Message: "refused after queuing changes"}
+		}),
 		route(http.MethodPost, "/m/del", func(r *http.Request, _ *Session, ns mNamespace, _ *mReply) error {
 			return ns.Delete(r.FormValue("key"))
 		}),

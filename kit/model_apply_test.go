@@ -195,7 +195,9 @@ func (m *mModel) applyBrowser(b int, items []*mItem) *mFail {
 		for _, it := range inTab {
 			// Before the close it landed and went with the tab; after
 			// it, the tab is gone: either way nothing stays.
-			if it.resp.status != http.StatusOK && it.resp.status != http.StatusConflict || it.resp.cookie != nil {
+			ok := it.resp.status == http.StatusOK && it.op.Kind != mFailOp || it.resp.status == http.StatusConflict ||
+				it.op.Kind == mFailOp && it.resp.status == it.op.failStatus()
+			if !ok || it.resp.cookie != nil {
 				return failf(invStatus, "%s: a write racing its tab's close must answer 200 or 409", it)
 			}
 		}
@@ -316,6 +318,12 @@ func (rd *roundOf) noSession(it *mItem) *mFail {
 			return failf(invStatus, "%s: want a 303 to %s", it, want)
 		}
 		m.browsers[rd.b].pages[op.P] = 0
+		return noCookie()
+	}
+	if op.Kind == mFailOp {
+		if r.status != op.failStatus() {
+			return failf(invStatus, "%s: want %d", it, op.failStatus())
+		}
 		return noCookie()
 	}
 	if !it.ok() || r.reply == nil {
@@ -478,6 +486,11 @@ func (rd *roundOf) group(k mKey, items []*mItem, racing bool) *mFail {
 	var reads, appends, blind, flashes, takes []*mItem
 	for _, it := range items {
 		switch it.op.Kind {
+		case mFailOp:
+			// It lands nothing: the key keeps its value for every read.
+			if it.resp.status != it.op.failStatus() && !(it.resp.status == http.StatusConflict && (racing || it.mayFail)) {
+				return failf(invStatus, "%s: want %d", it, it.op.failStatus())
+			}
 		case mGet:
 			reads = append(reads, it)
 		case mNaive, mUpdate:
@@ -499,7 +512,7 @@ func (rd *roundOf) group(k mKey, items []*mItem, racing bool) *mFail {
 		return it.op.Kind == mNaive && len(appends) > 1
 	}
 	for _, it := range items {
-		if it.ok() {
+		if it.ok() || it.op.Kind == mFailOp {
 			continue
 		}
 		if it.resp.status == http.StatusConflict && mayFail(it) {

@@ -59,15 +59,18 @@ func (m *mModel) compare(bi int, s *mSess, rec store.Record) *mFail {
 	s.purge(now)
 	where := fmt.Sprintf("b%d session %s", bi, shortToken(s.token))
 	for n := range s.tabs {
-		if _, ok := rec.Meta.Tabs[n]; ok {
-			continue
-		}
-		if s.stale(n, now) {
+		if _, ok := rec.Meta.Tabs[n]; !ok && s.stale(n, now) {
 			m.count("idled-out tab removed")
 			s.dropTab(n) // idled out, and now removed
-			continue
 		}
-		return failf(invTabs, "%s: tab %d is open in the model but not in the store (store: %v, model: %v)", where, n, tabNumbers(rec.Meta.Tabs), tabNumbers(s.tabs))
+	}
+	if f := m.compareValues(where, s, rec); f != nil {
+		return f
+	}
+	for n := range s.tabs {
+		if _, ok := rec.Meta.Tabs[n]; !ok {
+			return failf(invTabs, "%s: tab %d is open in the model but not in the store (store: %v, model: %v)", where, n, tabNumbers(rec.Meta.Tabs), tabNumbers(s.tabs))
+		}
 	}
 	for n := range rec.Meta.Tabs {
 		if _, ok := s.tabs[n]; !ok {
@@ -84,37 +87,6 @@ func (m *mModel) compare(bi int, s *mSess, rec store.Record) *mFail {
 		return failf(invMaxTabs, "%s: %d open tabs in the store: %v", where, open, tabNumbers(rec.Meta.Tabs))
 	}
 
-	got, notices, err := decodeRecord(rec)
-	if err != nil {
-		return failf(invValue, "%s: %v", where, err)
-	}
-	for k, r := range s.resolve {
-		v, ok := got[k]
-		if !ok && len(r.Prefix)+len(r.Rest) > 0 || !isPrefix(r.Prefix, v.List) || !sameItems(v.List[len(r.Prefix):], r.Rest) {
-			return failf(invFlash, "%s: %v holds %v, want %v then %v in any order", where, k, v, listString(r.Prefix), listString(r.Rest))
-		}
-		delete(s.resolve, k)
-		s.values[k] = mVal{List: v.List, Deadline: r.Deadline}
-	}
-	for k, want := range s.values {
-		v, ok := got[k]
-		switch {
-		case !ok:
-			return failf(invLostWrite, "%s: %v should hold %v, the store has nothing", where, k, want)
-		case !slices.Equal(v.List, want.List):
-			return failf(invValue, "%s: %v holds %v, the model %v", where, k, v, want)
-		case !v.Deadline.Equal(want.Deadline):
-			return failf(invTTL, "%s: %v holds %v, the model %v", where, k, v, want)
-		}
-	}
-	for k, v := range got {
-		if _, ok := s.values[k]; !ok {
-			return failf(invValue, "%s: the store holds %v = %v, which the model does not", where, k, v)
-		}
-	}
-	if !slices.Equal(notices, s.notices) {
-		return failf(invFlash, "%s: notices %v, the model %v", where, notices, s.notices)
-	}
 	if rec.Meta.NextTab != s.nextTab {
 		return failf(invTabs, "%s: next tab number %d, the model %d", where, rec.Meta.NextTab, s.nextTab)
 	}
@@ -144,6 +116,48 @@ func (m *mModel) compare(bi int, s *mSess, rec store.Record) *mFail {
 		s.tabs[n] = info.LastSeen
 	}
 	s.lastSeen, s.idleDeadline, s.absDeadline = meta.LastSeen, meta.IdleDeadline, meta.AbsDeadline
+	return nil
+}
+
+// compareValues compares the values and notices of a session.
+func (m *mModel) compareValues(where string, s *mSess, rec store.Record) *mFail {
+	got, notices, err := decodeRecord(rec)
+	if err != nil {
+		return failf(invValue, "%s: %v", where, err)
+	}
+	for k, r := range s.resolve {
+		v, ok := got[k]
+		if !ok && len(r.Prefix)+len(r.Rest) > 0 || !isPrefix(r.Prefix, v.List) || !sameItems(v.List[len(r.Prefix):], r.Rest) {
+			return failf(invFlash, "%s: %v holds %v, want %v then %v in any order", where, k, v, listString(r.Prefix), listString(r.Rest))
+		}
+		delete(s.resolve, k)
+		s.values[k] = mVal{List: v.List, Deadline: r.Deadline}
+	}
+	for k, want := range s.values {
+		v, ok := got[k]
+		switch {
+		case !ok:
+			return failf(invLostWrite, "%s: %v should hold %v, the store has nothing", where, k, want)
+		case !slices.Equal(v.List, want.List):
+			inv := invValue
+			for _, item := range want.List {
+				if !slices.Contains(v.List, item) {
+					inv = invLostWrite // an acknowledged item is gone
+				}
+			}
+			return failf(inv, "%s: %v holds %v, the model %v", where, k, v, want)
+		case !v.Deadline.Equal(want.Deadline):
+			return failf(invTTL, "%s: %v holds %v, the model %v", where, k, v, want)
+		}
+	}
+	for k, v := range got {
+		if _, ok := s.values[k]; !ok {
+			return failf(invValue, "%s: the store holds %v = %v, which the model does not", where, k, v)
+		}
+	}
+	if !slices.Equal(notices, s.notices) {
+		return failf(invFlash, "%s: notices %v, the model %v", where, notices, s.notices)
+	}
 	return nil
 }
 

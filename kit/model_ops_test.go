@@ -24,6 +24,7 @@ const (
 	mFlash                // add a flash
 	mFlashes              // take the flashes (and, in a tab, the kit's notices)
 	mTabsOp               // list the tab table through Session.Tabs
+	mFailOp               // set a key and flash, then fail with 400 or 500
 	mRegen                // sign in: Regenerate, then set "user"
 	mDestroy              // sign out
 	mClose                // Tab.Close
@@ -35,12 +36,12 @@ const (
 	mAdvance              // move the clock
 )
 
-var mKindNames = [...]string{"get", "naive", "update", "set", "setttl", "delete", "flash", "flashes", "tabs",
+var mKindNames = [...]string{"get", "naive", "update", "set", "setttl", "delete", "flash", "flashes", "tabs", "fail",
 	"regen", "destroy", "close", "newtab", "fork", "bare", "forged", "replay", "advance"}
 
 func (k mKind) String() string { return mKindNames[k] }
 
-func (k mKind) isData() bool { return k <= mTabsOp }
+func (k mKind) isData() bool { return k <= mFailOp }
 
 // isGet says the op is a GET: naming a tab that is not open redirects.
 func (k mKind) isGet() bool { return k == mGet || k == mFlashes || k == mTabsOp }
@@ -58,12 +59,20 @@ type mOp struct {
 	Adv   time.Duration // mAdvance
 	// Forge is, for mForged, how far past the session's next tab number
 	// to go (-1: a number too large to be a tab); for mReplay, which
-	// request to replay with.
+	// request to replay with; for mFailOp, 0 for a 400, 1 for a 500.
 	Forge int
 	ID    int // names the item the op writes
 }
 
 func (o mOp) item() string { return fmt.Sprintf("b%d.%d", o.B, o.ID) }
+
+// failStatus is what an mFailOp's handler fails with.
+func (o mOp) failStatus() int {
+	if o.Forge%2 == 1 {
+		return http.StatusInternalServerError
+	}
+	return http.StatusBadRequest
+}
 
 func (o mOp) String() string {
 	switch o.Kind {
@@ -77,6 +86,8 @@ func (o mOp) String() string {
 		return fmt.Sprintf("b%d.p%d forged%+d", o.B, o.P, o.Forge)
 	case mGet, mNaive, mUpdate, mSet, mDelete:
 		return fmt.Sprintf("b%d.p%d %s %c:%s #%d", o.B, o.P, o.Kind, o.Scope, o.Key, o.ID)
+	case mFailOp:
+		return fmt.Sprintf("b%d.p%d fail%d %c:%s #%d", o.B, o.P, o.failStatus(), o.Scope, o.Key, o.ID)
 	case mSetTTL:
 		return fmt.Sprintf("b%d.p%d setttl %c:%s %v #%d", o.B, o.P, o.Scope, o.Key, o.TTL, o.ID)
 	case mFlash, mFlashes:
@@ -174,7 +185,7 @@ func (m *mModel) classify(op mOp) (mEff, uint32) {
 			return effWrite, n
 		}
 		return effRead, n
-	case mNaive, mUpdate, mSet, mSetTTL, mDelete, mFlash:
+	case mNaive, mUpdate, mSet, mSetTTL, mDelete, mFlash, mFailOp:
 		if !open {
 			return effStalePost, n
 		}
@@ -236,6 +247,9 @@ func (m *mModel) request(it *mItem) mRequest {
 		post(prefix + "/m/del")
 	case mFlash:
 		post(prefix + "/m/flash")
+	case mFailOp:
+		post(prefix + "/m/fail")
+		q.form.Set("status", strconv.Itoa(op.failStatus()))
 	case mRegen:
 		post(prefix + "/m/regen")
 	case mDestroy:
@@ -374,7 +388,7 @@ func (m *mModel) validate(items []*mItem) error {
 		switch it.op.Kind {
 		case mNaive, mUpdate:
 			c.appends++
-		case mSet, mSetTTL, mDelete:
+		case mSet, mSetTTL, mDelete, mFailOp:
 			c.blind++
 		case mFlashes:
 			c.takes++

@@ -540,8 +540,11 @@ func (g *mGen) page(m *mModel, b int, kind pageKind) int {
 var mKeys = []string{"a", "b", "c"}
 
 func (g *mGen) dataOp(b, p int) mOp {
-	kinds := []mKind{mGet, mNaive, mUpdate, mSet, mSetTTL, mDelete, mFlash, mFlashes}
-	op := mOp{Kind: kinds[g.pick(22, 16, 18, 7, 6, 6, 12, 10)], B: b, P: p, Scope: 's', Key: mKeys[g.intn(len(mKeys))], ID: g.nextID()}
+	kinds := []mKind{mGet, mNaive, mUpdate, mSet, mSetTTL, mDelete, mFlash, mFlashes, mFailOp}
+	op := mOp{Kind: kinds[g.pick(22, 16, 18, 7, 6, 6, 12, 10, 3)], B: b, P: p, Scope: 's', Key: mKeys[g.intn(len(mKeys))], ID: g.nextID()}
+	if op.Kind == mFailOp {
+		op.Forge = g.intn(2)
+	}
 	if g.intn(100) < 60 {
 		op.Scope = 't'
 	}
