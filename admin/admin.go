@@ -12,33 +12,13 @@ import (
 	"github.com/tabkit/tabkit/store/boltstore"
 )
 
-// Errors the operations return, possibly wrapped; test them with
-// errors.Is. Client returns the same ones for the same conditions.
-var (
-	// ErrNotFound is returned when no live session has the given ID or
-	// ID prefix.
-	ErrNotFound = errors.New("admin: no such session")
-
-	// ErrAmbiguous is returned when an ID prefix matches more than one
-	// session.
-	ErrAmbiguous = errors.New("admin: session ID prefix matches several sessions")
-
-	// ErrShortPrefix is returned when an ID prefix is shorter than
-	// MinPrefix.
-	ErrShortPrefix = errors.New("admin: session ID prefix too short")
-
-	// ErrUnsupported is returned when the store cannot do what was asked:
-	// list without store.Lister, sweep without store.Sweeper, and so on.
-	ErrUnsupported = errors.New("admin: the store does not support this operation")
-
-	// ErrRefused is returned when a destructive operation was asked for
-	// without its confirmation.
-	ErrRefused = errors.New("admin: refused without confirmation")
-)
-
-// Session IDs are secrets, so listings show only their first
-// PrefixLength characters, and operations that name one session accept
-// a prefix of at least MinPrefix characters.
+// Listings show the first PrefixLength characters of each session ID,
+// enough to tell sessions apart and to name one, and operations that
+// name one session accept a prefix of at least MinPrefix characters or
+// the whole ID. The whole ID is in Session.Handle when it is a hash
+// (store.HashToken), which works as no cookie; an ID that may be a
+// cookie's token (a store written before IDs were hashed) is never shown
+// beyond its prefix.
 const (
 	PrefixLength = 8
 	MinPrefix    = 8
@@ -47,9 +27,21 @@ const (
 // Session is one line of a listing.
 type Session struct {
 	// ID is the first PrefixLength characters of the session ID.
-	ID       string    `json:"id"`
-	Created  time.Time `json:"created"`
-	LastSeen time.Time `json:"last_seen"`
+	ID string `json:"id"`
+	// Handle is the whole session ID when it is a hash of the cookie's
+	// token (the handle kit's SessionInfo and events carry), and ""
+	// when the ID may be the token itself: a session stored before IDs
+	// were hashed, which Rekey moves to its hash.
+	Handle string `json:"handle,omitempty"`
+	// KeyedByToken marks a session stored under an ID of the shape of a
+	// cookie token: one from before IDs were hashed, which kit no
+	// longer finds until Rekey moves it.
+	KeyedByToken bool `json:"keyed_by_token,omitempty"`
+	// Principal is who the session belongs to (store.Meta.Principal),
+	// "" when nobody.
+	Principal string    `json:"principal"`
+	Created   time.Time `json:"created"`
+	LastSeen  time.Time `json:"last_seen"`
 	// Expires is the earlier deadline; zero when the session never expires.
 	Expires time.Time `json:"expires,omitzero"`
 	// Tabs counts the open tabs, tab 0 included.
@@ -103,13 +95,48 @@ type compacter interface {
 	Compact(ctx context.Context) (boltstore.CompactResult, error)
 }
 
-// Admin runs the operations on a store in this process.
-type Admin struct {
-	st store.Store
+// Ender ends sessions as an application would, so that the
+// application hears of it. *kit.Manager is one: sessions it ends are
+// reported to kit.Config.Observe as kit.EventSessionDestroyed.
+type Ender interface {
+	// EndSession ends the session whose store ID is handle.
+	EndSession(ctx context.Context, handle string) error
+	// EndSessionsOf ends every live session of principal and returns
+	// how many it ended.
+	EndSessionsOf(ctx context.Context, principal string) (int, error)
 }
 
-// New returns an Admin for st. The store stays the caller's to close.
+// Config configures NewWith.
+type Config struct {
+	// Store is what the operations run on. Required; it stays the
+	// caller's to close.
+	Store store.Store
+	// Ender, when set, ends the sessions that Delete, Clear and
+	// EndSessionsOf remove, instead of deleting them from Store: give
+	// the application's *kit.Manager (over the same Store) so that its
+	// Config.Observe sees the sessions an operator ends. Default nil:
+	// the sessions are deleted from Store, and the application is not
+	// told (its users find themselves signed out all the same).
+	Ender Ender
+}
+
+// Admin runs the operations on a store in this process.
+type Admin struct {
+	st    store.Store
+	ender Ender
+}
+
+// New returns an Admin for st that deletes from st directly. The store
+// stays the caller's to close.
 func New(st store.Store) *Admin { return &Admin{st: st} }
+
+// NewWith returns an Admin configured by cfg.
+func NewWith(cfg Config) (*Admin, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("admin: Config.Store is nil")
+	}
+	return &Admin{st: cfg.Store, ender: cfg.Ender}, nil
+}
 
 // Sessions lists the live sessions, most recently seen first.
 func (a *Admin) Sessions(ctx context.Context) ([]Session, error) {
@@ -125,13 +152,61 @@ func (a *Admin) Sessions(ctx context.Context) ([]Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(list, func(x, y Session) int {
-		if c := y.LastSeen.Compare(x.LastSeen); c != 0 {
-			return c
-		}
-		return strings.Compare(x.ID, y.ID)
-	})
+	sortSessions(list)
 	return list, nil
+}
+
+// SessionsOf lists the live sessions of principal p, most recently seen
+// first. It needs a store.PrincipalIndex.
+func (a *Admin) SessionsOf(ctx context.Context, p string) ([]Session, error) {
+	idx, err := a.principalIndex(p)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := idx.SessionsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]Session, 0, len(refs))
+	for _, ref := range refs {
+		list = append(list, summary(ref.ID, &ref.Meta))
+	}
+	sortSessions(list)
+	return list, nil
+}
+
+// EndSessionsOf ends every live session of principal p ("sign out
+// everywhere") and returns how many it ended. It needs a
+// store.PrincipalIndex.
+func (a *Admin) EndSessionsOf(ctx context.Context, p string) (int, error) {
+	idx, err := a.principalIndex(p)
+	if err != nil {
+		return 0, err
+	}
+	if a.ender != nil {
+		return a.ender.EndSessionsOf(ctx, p)
+	}
+	refs, err := idx.SessionsOf(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for i, ref := range refs {
+		if err := a.st.Delete(ctx, ref.ID); err != nil {
+			return i, err
+		}
+	}
+	return len(refs), nil
+}
+
+func (a *Admin) principalIndex(p string) (store.PrincipalIndex, error) {
+	if p == "" {
+		return nil, ErrNoPrincipal
+	}
+	idx, ok := a.st.(store.PrincipalIndex)
+	if !ok {
+		return nil, fmt.Errorf("%w: finding the sessions of a principal (the store keeps no index of principals)", ErrUnsupported)
+	}
+	return idx, nil
 }
 
 // Show returns the session that id names, in full or by a unique prefix.
@@ -164,7 +239,7 @@ func (a *Admin) Delete(ctx context.Context, id string) (Session, error) {
 	if !found {
 		return Session{}, fmt.Errorf("%w: %s", ErrNotFound, prefix(full))
 	}
-	if err := a.st.Delete(ctx, full); err != nil {
+	if err := a.end(ctx, full); err != nil {
 		return Session{}, err
 	}
 	return summary(full, &rec.Meta), nil
@@ -182,12 +257,20 @@ func (a *Admin) Clear(ctx context.Context, force bool) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
-		if err := a.st.Delete(ctx, id); err != nil {
+		if err := a.end(ctx, id); err != nil {
 			return n, err
 		}
 		n++
 	}
 	return n, nil
+}
+
+// end ends session id through the Ender when there is one.
+func (a *Admin) end(ctx context.Context, id string) error {
+	if a.ender != nil {
+		return a.ender.EndSession(ctx, id)
+	}
+	return a.st.Delete(ctx, id)
 }
 
 // Stats reports the store's counters, and counts open tabs when the
@@ -301,13 +384,33 @@ func openTabs(m *store.Meta) int {
 	return n
 }
 
+func sortSessions(list []Session) {
+	slices.SortFunc(list, func(x, y Session) int {
+		if c := y.LastSeen.Compare(x.LastSeen); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.ID, y.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Handle, y.Handle)
+	})
+}
+
 func summary(id string, m *store.Meta) Session {
-	return Session{
-		ID:       prefix(id),
-		Created:  m.Created,
-		LastSeen: m.LastSeen,
-		Expires:  m.ExpiresAt(),
-		Tabs:     openTabs(m),
-		Bytes:    m.Bytes,
+	s := Session{
+		ID:        prefix(id),
+		Principal: m.Principal,
+		Created:   m.Created,
+		LastSeen:  m.LastSeen,
+		Expires:   m.ExpiresAt(),
+		Tabs:      openTabs(m),
+		Bytes:     m.Bytes,
 	}
+	switch {
+	case isHandle(id):
+		s.Handle = id
+	case isToken(id):
+		s.KeyedByToken = true
+	}
+	return s
 }

@@ -42,19 +42,32 @@ type opsUnderTest interface {
 	Stats(ctx context.Context) (Stats, error)
 	GC(ctx context.Context) (SweepResult, error)
 	Compact(ctx context.Context) (CompactResult, error)
+	SessionsOf(ctx context.Context, p string) ([]Session, error)
+	EndSessionsOf(ctx context.Context, p string) (int, error)
+	Rekey(ctx context.Context) (RekeyResult, error)
+}
+
+// serve returns a Client of a's Handler.
+func serve(t *testing.T, a *Admin) *Client {
+	t.Helper()
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.URL, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// onBoth runs test on an Admin of st and on a Client of its Handler,
+// each on a store of its own from newStore.
+func onBoth(t *testing.T, newStore func(t *testing.T) store.Store, test func(t *testing.T, o opsUnderTest)) {
+	t.Run("Admin", func(t *testing.T) { test(t, New(newStore(t))) })
+	t.Run("Client", func(t *testing.T) { test(t, serve(t, New(newStore(t)))) })
 }
 
 func both(t *testing.T, test func(t *testing.T, o opsUnderTest)) {
-	t.Run("Admin", func(t *testing.T) { test(t, New(memoryStore(t))) })
-	t.Run("Client", func(t *testing.T) {
-		srv := httptest.NewServer(Handler(memoryStore(t)))
-		t.Cleanup(srv.Close)
-		c, err := NewClient(srv.URL, srv.Client())
-		if err != nil {
-			t.Fatal(err)
-		}
-		test(t, c)
-	})
+	onBoth(t, memoryStore, test)
 }
 
 func TestErrors(t *testing.T) {
@@ -125,6 +138,10 @@ func TestHandlerGuard(t *testing.T) {
 		{"form post without header", "POST", "/admin/clear?force=1", "127.0.0.1:9090", false, http.StatusForbidden},
 		{"delete without header", "DELETE", "/admin/sessions/uniqueCC", "127.0.0.1:9090", false, http.StatusForbidden},
 		{"clear without force", "POST", "/admin/clear", "127.0.0.1:9090", true, http.StatusBadRequest},
+		{"end without header", "POST", "/admin/end?principal=n", "127.0.0.1:9090", false, http.StatusForbidden},
+		{"rekey without header", "POST", "/admin/rekey", "127.0.0.1:9090", false, http.StatusForbidden},
+		{"end of nobody", "POST", "/admin/end", "127.0.0.1:9090", true, http.StatusBadRequest},
+		{"end by GET", "GET", "/admin/end?principal=n", "127.0.0.1:9090", false, http.StatusMethodNotAllowed},
 		{"unknown session", "GET", "/admin/sessions/nobody-here", "[::1]:9090", false, http.StatusNotFound},
 		{"wrong method", "GET", "/admin/gc", "127.0.0.1:9090", false, http.StatusMethodNotAllowed},
 	}

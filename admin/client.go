@@ -43,6 +43,26 @@ func (c *Client) Sessions(ctx context.Context) ([]Session, error) {
 	return list, c.do(ctx, http.MethodGet, "/admin/sessions", &list)
 }
 
+// SessionsOf is Admin.SessionsOf in the server's process.
+func (c *Client) SessionsOf(ctx context.Context, p string) ([]Session, error) {
+	var list []Session
+	return list, c.do(ctx, http.MethodGet, "/admin/sessions?"+principalQuery(p), &list)
+}
+
+// EndSessionsOf is Admin.EndSessionsOf in the server's process.
+func (c *Client) EndSessionsOf(ctx context.Context, p string) (int, error) {
+	var res endResult
+	return res.Ended, c.do(ctx, http.MethodPost, "/admin/end?"+principalQuery(p), &res)
+}
+
+func principalQuery(p string) string { return url.Values{"principal": {p}}.Encode() }
+
+// Rekey is Admin.Rekey in the server's process.
+func (c *Client) Rekey(ctx context.Context) (RekeyResult, error) {
+	var res RekeyResult
+	return res, c.do(ctx, http.MethodPost, "/admin/rekey", &res)
+}
+
 // Show is Admin.Show in the server's process.
 func (c *Client) Show(ctx context.Context, id string) (Detail, error) {
 	var d Detail

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tabkit/tabkit/store"
 )
@@ -31,6 +32,9 @@ type Value struct {
 	Raw []byte `json:"raw,omitempty"`
 	// Bytes is the value's size.
 	Bytes int `json:"bytes"`
+	// Expires is the value's deadline (store.Meta.Expiring), from which
+	// it reads as missing; zero when it has none.
+	Expires time.Time `json:"expires,omitzero"`
 }
 
 func detail(id string, rec *store.Record) Detail {
@@ -49,7 +53,9 @@ func detail(id string, rec *store.Record) Detail {
 	}
 	slices.SortFunc(d.TabTable, func(x, y Tab) int { return cmp.Compare(x.N, y.N) })
 	for k, v := range rec.Values {
-		d.Values = append(d.Values, decodeValue(k, v))
+		val := decodeValue(k, v)
+		val.Expires = m.Expiring[k]
+		d.Values = append(d.Values, val)
 	}
 	slices.SortFunc(d.Values, compareValues)
 	return d

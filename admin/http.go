@@ -16,25 +16,45 @@ import (
 // browser on the operator's machine delete sessions.
 const HeaderName = "X-Tabkit-Admin"
 
+// Handler serves the operations on st over HTTP; see Admin.Handler.
+func Handler(st store.Store) http.Handler { return New(st).Handler() }
+
 // Handler serves the operations over HTTP with JSON responses, under
 // /admin/:
 //
-//	GET    /admin/sessions        []Session
-//	GET    /admin/sessions/{id}   Detail (full ID or unique prefix)
-//	DELETE /admin/sessions/{id}   Session
-//	GET    /admin/stats           Stats
-//	POST   /admin/gc              SweepResult
-//	POST   /admin/clear?force=1   {"deleted": n}
-//	POST   /admin/compact         CompactResult
+//	GET    /admin/sessions              []Session
+//	GET    /admin/sessions?principal=P  []Session of principal P
+//	GET    /admin/sessions/{id}         Detail (full ID or unique prefix)
+//	DELETE /admin/sessions/{id}         Session
+//	POST   /admin/end?principal=P       {"principal": P, "ended": n}
+//	GET    /admin/stats                 Stats
+//	POST   /admin/gc                    SweepResult
+//	POST   /admin/clear?force=1         {"deleted": n}
+//	POST   /admin/compact               CompactResult
+//	POST   /admin/rekey                 RekeyResult
 //
 // Errors are {"error": message, "code": code} with the codes of
 // errorCodes. Serve it on a loopback address only: it has no
 // authentication, and it shows session data.
-func Handler(st store.Store) http.Handler {
-	a := New(st)
+func (a *Admin) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/sessions", func(w http.ResponseWriter, r *http.Request) {
-		reply(w, r, func(ctx context.Context) (any, error) { return a.Sessions(ctx) })
+		reply(w, r, func(ctx context.Context) (any, error) {
+			if q := r.URL.Query(); q.Has("principal") {
+				return a.SessionsOf(ctx, q.Get("principal"))
+			}
+			return a.Sessions(ctx)
+		})
+	})
+	mux.HandleFunc("POST /admin/end", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, r, func(ctx context.Context) (any, error) {
+			p := r.URL.Query().Get("principal")
+			n, err := a.EndSessionsOf(ctx, p)
+			return endResult{Principal: p, Ended: n}, err
+		})
+	})
+	mux.HandleFunc("POST /admin/rekey", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, r, func(ctx context.Context) (any, error) { return a.Rekey(ctx) })
 	})
 	mux.HandleFunc("GET /admin/sessions/{id}", func(w http.ResponseWriter, r *http.Request) {
 		reply(w, r, func(ctx context.Context) (any, error) { return a.Show(ctx, r.PathValue("id")) })
@@ -64,6 +84,11 @@ type clearResult struct {
 	Deleted int `json:"deleted"`
 }
 
+type endResult struct {
+	Principal string `json:"principal"`
+	Ended     int    `json:"ended"`
+}
+
 // errorBody is what Handler answers on error.
 type errorBody struct {
 	Error string `json:"error"`
@@ -79,6 +104,7 @@ var errorCodes = []struct {
 	{ErrNotFound, "not_found", http.StatusNotFound},
 	{ErrAmbiguous, "ambiguous", http.StatusConflict},
 	{ErrShortPrefix, "short_prefix", http.StatusBadRequest},
+	{ErrNoPrincipal, "no_principal", http.StatusBadRequest},
 	{ErrRefused, "refused", http.StatusBadRequest},
 	{ErrUnsupported, "unsupported", http.StatusNotImplemented},
 	{store.ErrFull, "full", http.StatusServiceUnavailable},

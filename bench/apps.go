@@ -83,8 +83,10 @@ type Library struct {
 }
 
 // Libraries lists every library the benchmarks compare. redisURL, when
-// not empty, adds tabkit on Redis.
-func Libraries(redisURL string) []Library {
+// not empty, adds tabkit on Redis; postgresURL, tabkit on PostgreSQL and
+// scs's pgxstore on the same server. ClusterLibraries has the rows on a
+// Redis Cluster.
+func Libraries(redisURL, postgresURL string) []Library {
 	libs := []Library{
 		{Name: "tabkit-memory", New: func(dir string, o Options) (*App, error) {
 			st := store.NewMemory()
@@ -100,15 +102,11 @@ func Libraries(redisURL string) []Library {
 	}
 	if redisURL != "" {
 		libs = append(libs, Library{Name: "tabkit-redis", New: func(dir string, o Options) (*App, error) {
-			// A prefix of its own per app, so runs never see each
-			// other's sessions in the shared server.
-			prefix := "bench" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-			st, err := redisstore.Open(redisURL, &redisstore.Options{KeyPrefix: prefix, MaxSessions: o.MaxSessions})
-			if err != nil {
-				return nil, err
-			}
-			return newTabkit(st, st.Close, o)
+			return newTabkitRedis(redisURL, redisstore.Options{MaxSessions: o.MaxSessions}, o)
 		}})
+	}
+	if postgresURL != "" {
+		libs = append(libs, postgresLibraries(postgresURL)...)
 	}
 	return append(libs,
 		Library{Name: "scs-memstore", New: func(dir string, o Options) (*App, error) {
@@ -145,6 +143,35 @@ func Libraries(redisURL string) []Library {
 			return app, nil
 		}},
 	)
+}
+
+// ClusterLibraries lists tabkit on the Redis Cluster at clusterURL
+// (redis://host:port?addr=host2:port2&…), plain and with WaitReplicas 1,
+// or nothing when clusterURL is empty.
+func ClusterLibraries(clusterURL string) []Library {
+	if clusterURL == "" {
+		return nil
+	}
+	return []Library{
+		{Name: "tabkit-redis-cluster", New: func(dir string, o Options) (*App, error) {
+			return newTabkitRedis(clusterURL, redisstore.Options{MaxSessions: o.MaxSessions}, o)
+		}},
+		{Name: "tabkit-redis-cluster-wait", New: func(dir string, o Options) (*App, error) {
+			return newTabkitRedis(clusterURL, redisstore.Options{MaxSessions: o.MaxSessions, WaitReplicas: 1}, o)
+		}},
+	}
+}
+
+// newTabkitRedis is tabkit on the Redis or Redis Cluster at url.
+func newTabkitRedis(url string, ropts redisstore.Options, o Options) (*App, error) {
+	// A prefix of its own per app, so runs never see each other's
+	// sessions in the shared server.
+	ropts.KeyPrefix = "bench" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
+	st, err := redisstore.Open(url, &ropts)
+	if err != nil {
+		return nil, err
+	}
+	return newTabkit(st, st.Close, o)
 }
 
 // hashKey signs gorilla's cookies. The cookie store is used as its

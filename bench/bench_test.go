@@ -21,7 +21,13 @@ import (
 // clients is the number of concurrent clients of the parallel rows.
 const clients = 64
 
-func libraries() []Library { return Libraries(os.Getenv("TABKIT_REDIS_URL")) }
+// libraries are the rows: Libraries, with tabkit-redis when
+// TABKIT_REDIS_URL is set, tabkit-postgres and scs-pgxstore when
+// TABKIT_PG_URL is, and the cluster rows when TABKIT_REDIS_CLUSTER_URL is.
+func libraries() []Library {
+	libs := Libraries(os.Getenv("TABKIT_REDIS_URL"), os.Getenv("TABKIT_PG_URL"))
+	return append(libs, ClusterLibraries(os.Getenv("TABKIT_REDIS_CLUSTER_URL"))...)
+}
 
 func newApp(b *testing.B, lib Library) *App {
 	b.Helper()

@@ -25,9 +25,17 @@ type LostRow struct {
 	// Overlapped is true when every request had read before any wrote
 	// (or, for update, all were in flight at once): the barrier met.
 	Overlapped bool `json:"overlapped"`
-	// Failed counts requests answered with something other than 200.
-	Failed int `json:"failed"`
+	// Acknowledged counts requests answered 200: writes the client was
+	// told landed. Refused counts 409s: writes the library refused
+	// because what they were computed from changed meanwhile (tabkit's
+	// ErrConflict). Failed counts every other answer.
+	Acknowledged int `json:"acknowledged"`
+	Refused      int `json:"refused"`
+	Failed       int `json:"failed"`
 }
+
+// Lost is how many acknowledged writes a final read does not find.
+func (r LostRow) Lost() int { return max(r.Acknowledged-r.Kept, 0) }
 
 // FloodRow is what a library keeps after a flood of cookieless requests
 // to a handler that writes.
@@ -50,6 +58,7 @@ type Correctness struct {
 // CorrectnessConfig sizes the experiments.
 type CorrectnessConfig struct {
 	RedisURL     string
+	PostgresURL  string
 	Clients      []int // concurrent requests per lost-update experiment
 	FloodN       int   // cookieless requests per flood
 	FloodQuota   int64 // tabkit's MaxSessions during the flood
@@ -62,7 +71,7 @@ type CorrectnessConfig struct {
 // fresh app under dir.
 func RunCorrectness(cfg CorrectnessConfig, dir string) (Correctness, error) {
 	var out Correctness
-	for _, lib := range Libraries(cfg.RedisURL) {
+	for _, lib := range Libraries(cfg.RedisURL, cfg.PostgresURL) {
 		for _, n := range cfg.Clients {
 			patterns := []string{"naive", "own-key"}
 			if strings.HasPrefix(lib.Name, "tabkit") {
@@ -77,7 +86,7 @@ func RunCorrectness(cfg CorrectnessConfig, dir string) (Correctness, error) {
 			}
 		}
 	}
-	for _, lib := range Libraries(cfg.RedisURL) {
+	for _, lib := range Libraries(cfg.RedisURL, cfg.PostgresURL) {
 		row, err := flood(lib, cfg, dir)
 		if err != nil {
 			return out, fmt.Errorf("%s flood: %w", lib.Name, err)
@@ -231,11 +240,16 @@ func lostUpdates(lib Library, pattern string, n int, dir string) (LostRow, error
 		wg.Go(func() {
 			rec := serveRaw(app, http.MethodPost, prefixes[i]+route+"?"+strconv.Itoa(i), start)
 			browser.set(rec.Result().Cookies())
-			if rec.Code != http.StatusOK {
-				failedMu.Lock()
+			failedMu.Lock()
+			switch rec.Code {
+			case http.StatusOK:
+				row.Acknowledged++
+			case http.StatusConflict:
+				row.Refused++
+			default:
 				row.Failed++
-				failedMu.Unlock()
 			}
+			failedMu.Unlock()
 		})
 	}
 	wg.Wait()
@@ -277,9 +291,13 @@ func flood(lib Library, cfg CorrectnessConfig, dir string) (FloodRow, error) {
 		opts.MaxSessions = cfg.FloodQuota
 		row.Quota = fmt.Sprintf("MaxSessions %d", cfg.FloodQuota)
 		row.Note = "503 once full; concurrent creates may overshoot by those in flight (documented)"
+	case "tabkit-postgres":
+		opts.MaxSessions = cfg.FloodQuota
+		row.Quota = fmt.Sprintf("MaxSessions %d", cfg.FloodQuota)
+		row.Note = "503 once full; creates take turns on an advisory lock, so none overshoot"
 	case "tabkit-memory":
 		row.Note = "the memory store has no quota"
-	case "scs-memstore", "scs-boltstore":
+	case "scs-memstore", "scs-boltstore", "scs-pgxstore":
 		row.Note = "scs has no quota"
 	case "gorilla-cookie":
 		row.Note = "state travels in the cookie; each response carries one"

@@ -9,6 +9,9 @@
 //	bench/run
 //
 // The benchmarks alone: go test -run '^$' -bench . (set TABKIT_REDIS_URL
-// for the tabkit-redis rows). The correctness table alone:
+// for the tabkit-redis rows, TABKIT_REDIS_CLUSTER_URL, as
+// scripts/redis-cluster.sh start prints it, for the tabkit-redis-cluster
+// rows, TABKIT_PG_URL for tabkit-postgres and scs-pgxstore, on the same
+// server). The correctness table alone:
 // go run ./cmd/correctness. A quick version of it is TestCorrectness.
 package bench

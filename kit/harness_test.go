@@ -33,6 +33,10 @@ type countingStore struct {
 	// failLoads makes the next n loads fail with err.
 	failLoads atomic.Int64
 	failErr   error
+	// gateMove, when set, runs before each Move reaches the store: a
+	// test blocks there to let other requests act between a request's
+	// load and its commit.
+	gateMove atomic.Pointer[func()]
 }
 
 func (s *countingStore) Load(ctx context.Context, id string) (store.Record, bool, error) {
@@ -54,6 +58,9 @@ func (s *countingStore) Commit(ctx context.Context, id string, d store.Delta) (s
 }
 
 func (s *countingStore) Move(ctx context.Context, from, to string, d store.Delta) (store.Meta, error) {
+	if gate := s.gateMove.Load(); gate != nil {
+		(*gate)()
+	}
 	s.commits.Add(1)
 	if s.failCommits.Load() > 0 {
 		s.failCommits.Add(-1)
@@ -474,4 +481,25 @@ func (a *testApp) recoverInside() {
 		}))
 		a.srv.Config.Handler = a.m.Wrap(wrapped)
 	}
+}
+
+// The optional abilities of the store underneath, passed through.
+
+func (s *countingStore) SessionsOf(ctx context.Context, p string) ([]store.SessionRef, error) {
+	idx, ok := s.Store.(store.PrincipalIndex)
+	if !ok {
+		return nil, errors.New("no principal index")
+	}
+	return idx.SessionsOf(ctx, p)
+}
+
+func (s *countingStore) Subscribe(fn func(store.Event)) (cancel func()) {
+	if n, ok := s.Store.(store.Notifier); ok {
+		return n.Subscribe(fn)
+	}
+	return func() {}
+}
+
+func (s *countingStore) List(ctx context.Context, fn func(id string, m store.Meta) bool) error {
+	return s.Store.(store.Lister).List(ctx, fn)
 }

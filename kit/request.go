@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/tabkit/tabkit/internal/session"
+	"github.com/tabkit/tabkit/tabs"
 )
 
 // request is the kit's state for one request: the session core's unit
@@ -13,8 +14,7 @@ import (
 // in one allocation and is also the request's context.Context, so that
 // SessionOf finds it without another allocation.
 type request struct {
-	// Context is the request's context before the kit, with the tab ID
-	// (tabs.WithID) when there is one.
+	// Context is the request's context before the kit.
 	context.Context
 
 	m    *Manager
@@ -43,10 +43,17 @@ type request struct {
 // requestKey finds the request in a context.
 type requestKey struct{}
 
-// Value implements context.Context.
+// Value implements context.Context. It answers tabs.IDFromContext
+// itself, so a tab costs no context of its own.
 func (q *request) Value(key any) any {
-	if key == (requestKey{}) {
+	switch {
+	case key == (requestKey{}):
 		return q
+	case tabs.IsIDKey(key):
+		if tab, ok := q.unit.Tab(); ok {
+			return tab
+		}
+		return nil
 	}
 	return q.Context.Value(key)
 }

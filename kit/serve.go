@@ -93,11 +93,7 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, inPlace bool, bi
 	q.exempt = m.rewriter.IsExempt(url.Path)
 	hasTab := how == tabEntry && !q.exempt
 
-	ctx := r.Context()
-	if hasTab {
-		ctx = tabs.WithID(ctx, tab)
-	}
-	q.Context = ctx
+	q.Context = r.Context()
 	q.r = r.WithContext(q)
 	q.r.URL = url
 	q.unit.Reset(&m.core, q.r.Context(), m.readTokens(q.tokens[:0], r), tab, hasTab)

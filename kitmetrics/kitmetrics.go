@@ -47,6 +47,9 @@ type Collector struct {
 	sweeps          *prometheus.CounterVec
 	sweptSessions   prometheus.Counter
 	sweptBytes      prometheus.Counter
+	lifecycle       *prometheus.CounterVec
+	conflicts       prometheus.Counter
+	expiredCookies  prometheus.Counter
 
 	reg prometheus.Registerer
 	cfg Config
@@ -111,8 +114,23 @@ func New(reg prometheus.Registerer, cfg Config) (*Collector, error) {
 			Namespace: namespace, Name: "store_swept_bytes_total",
 			Help: "Bytes of session data removed by sweeps.",
 		}),
+		lifecycle: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "session_events_total",
+			Help: "The lifecycle of sessions, by event: created, regenerated, principal_changed, destroyed, expired, evicted.",
+		}, []string{"event"}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "conflicts_total",
+			Help: "Commits refused because a value they were computed from changed meanwhile (answered 409).",
+		}),
+		expiredCookies: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "expired_cookies_total",
+			Help: "Authentic signed cookies ignored for being older than the session lifetime.",
+		}),
 		reg: reg,
 		cfg: cfg,
+	}
+	for _, kind := range lifecycleEvents {
+		c.lifecycle.WithLabelValues(kind.String())
 	}
 	// Both labels of each vector exist from the start, so a rate over
 	// them works before the first error.
@@ -123,7 +141,8 @@ func New(reg prometheus.Registerer, cfg Config) (*Collector, error) {
 	c.sweeps.WithLabelValues("ok")
 	c.sweeps.WithLabelValues("error")
 	for _, m := range []prometheus.Collector{c.commits, c.commitSeconds, c.sessionsCreated, c.badCookies,
-		c.unknownTabs, c.refusals, c.tabsEvicted, c.batchSize, c.sweeps, c.sweptSessions, c.sweptBytes} {
+		c.unknownTabs, c.refusals, c.tabsEvicted, c.batchSize, c.sweeps, c.sweptSessions, c.sweptBytes,
+		c.lifecycle, c.conflicts, c.expiredCookies} {
 		if err := reg.Register(m); err != nil {
 			return nil, fmt.Errorf("kitmetrics: %w", err)
 		}
@@ -176,6 +195,14 @@ func (c *Collector) Observe(e kit.Event) {
 		c.commitSeconds.Observe(e.Duration.Seconds())
 	case kit.EventSessionCreated:
 		c.sessionsCreated.Inc()
+		c.lifecycle.WithLabelValues(e.Kind.String()).Inc()
+	case kit.EventSessionRegenerated, kit.EventPrincipalChanged, kit.EventSessionDestroyed,
+		kit.EventSessionExpired, kit.EventSessionEvicted:
+		c.lifecycle.WithLabelValues(e.Kind.String()).Inc()
+	case kit.EventConflict:
+		c.conflicts.Inc()
+	case kit.EventExpiredCookie:
+		c.expiredCookies.Inc()
 	case kit.EventBadCookie:
 		c.badCookies.Inc()
 	case kit.EventUnknownTab:
@@ -189,6 +216,13 @@ func (c *Collector) Observe(e kit.Event) {
 	case kit.EventTabEvicted:
 		c.tabsEvicted.Add(float64(max(e.Tabs, 1)))
 	}
+}
+
+// lifecycleEvents are the kit events counted in
+// tabkit_session_events_total.
+var lifecycleEvents = []kit.EventKind{
+	kit.EventSessionCreated, kit.EventSessionRegenerated, kit.EventPrincipalChanged,
+	kit.EventSessionDestroyed, kit.EventSessionExpired, kit.EventSessionEvicted,
 }
 
 // storeMetrics are the gauges read from the store at scrape time.

@@ -9,13 +9,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/tabkit/tabkit/kit"
+	"github.com/tabkit/tabkit/store"
 	"github.com/tabkit/tabkit/store/boltstore"
+	"github.com/tabkit/tabkit/store/storetest"
 )
 
 // app is an Echo app wired to kit, a bbolt store that holds one session
@@ -186,5 +189,72 @@ func TestNewRejectsDoubleRegistration(t *testing.T) {
 	}
 	if _, err := New(nil, Config{}); err == nil {
 		t.Error("a nil Registerer was accepted")
+	}
+}
+
+func TestLifecycleEventsAreCounted(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c, err := New(reg, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := storetest.NewClock(time.Now())
+	mem := store.NewMemoryWith(store.MemoryOptions{Now: clock.Now, SweepInterval: -1})
+	defer mem.Close()
+	m, err := kit.New(kit.Config{Store: mem, Observe: c.Observe, MaxSessionsPerPrincipal: 1, WhenPrincipalFull: kit.EndOldestSession,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /signin", func(w http.ResponseWriter, r *http.Request) {
+		s := kit.SessionOf(r)
+		if err := s.Set("seen", true); err != nil {
+			kit.Fail(w, r, err)
+			return
+		}
+		if err := s.Regenerate(); err != nil {
+			kit.Fail(w, r, err)
+			return
+		}
+		if err := s.SetPrincipal("ann"); err != nil {
+			kit.Fail(w, r, err)
+		}
+	})
+	mux.HandleFunc("POST /signout", func(w http.ResponseWriter, r *http.Request) {
+		if err := kit.SessionOf(r).Destroy(); err != nil {
+			kit.Fail(w, r, err)
+		}
+	})
+	h := m.Wrap(mux)
+	post := func(path string, cookies []*http.Cookie) []*http.Cookie {
+		req := httptest.NewRequest(http.MethodPost, path, nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, w.Code, w.Body)
+		}
+		return w.Result().Cookies()
+	}
+	first := post("/0/signin", nil)   // created, principal changed
+	post("/0/signin", nil)            // another browser: created, principal changed; the first evicted
+	third := post("/0/signin", nil)   // and again
+	post("/0/signout", third)         // destroyed
+	fifth := post("/0/signin", first) // the evicted cookie names nothing: created anew
+	post("/0/signin", fifth)          // signed in again: regenerated, same principal
+	clock.Advance(30 * 24 * time.Hour)
+	if _, err := mem.Sweep(context.Background()); err != nil { // expired
+		t.Fatal(err)
+	}
+	for event, want := range map[string]float64{
+		"created": 4, "principal_changed": 4, "regenerated": 1, "destroyed": 1, "evicted": 2, "expired": 1,
+	} {
+		if got := testutil.ToFloat64(c.lifecycle.WithLabelValues(event)); got != want {
+			t.Errorf("%s: got %v, want %v", event, got, want)
+		}
 	}
 }

@@ -31,13 +31,32 @@ const familyLength = 4
 // HashToken returns the ID under which stores keep the session whose
 // cookie carries token.
 func HashToken(token string) string {
-	famSum := sha256.Sum256([]byte("tabkit family\x00" + token[:min(len(token), FamilyPrefix)]))
-	sum := sha256.Sum256([]byte(token))
-	b := make([]byte, 0, familyLength+1+base64.RawURLEncoding.EncodedLen(len(sum)))
-	b = base64.RawURLEncoding.AppendEncode(b, famSum[:3])
-	b = append(b, '.')
-	b = base64.RawURLEncoding.AppendEncode(b, sum[:])
-	return string(b)
+	var sum [sha256.Size]byte
+	if len(token) <= 64 {
+		var buf [64]byte // the usual token, hashed without an allocation
+		sum = sha256.Sum256(buf[:copy(buf[:], token)])
+	} else {
+		sum = sha256.Sum256([]byte(token))
+	}
+	fam := family(token[:min(len(token), FamilyPrefix)])
+	var b [familyLength + 1 + 43]byte
+	base64.RawURLEncoding.Encode(b[:familyLength], fam[:])
+	b[familyLength] = '.'
+	base64.RawURLEncoding.Encode(b[familyLength+1:], sum[:])
+	return string(b[:])
+}
+
+// family hashes a token's first bytes into the three bytes of its family
+// tag (FNV-1a). It needs no strength: it keeps only 24 bits of what it
+// reads, which is no more than the tag shows anyway, and the rest of the
+// token is secret.
+func family(prefix string) [3]byte {
+	h := uint32(2166136261)
+	for i := 0; i < len(prefix); i++ {
+		h ^= uint32(prefix[i])
+		h *= 16777619
+	}
+	return [3]byte{byte(h >> 16), byte(h >> 8), byte(h)}
 }
 
 // Family returns the family tag of id: the part before its first '.', or

@@ -17,3 +17,12 @@ func IDFromContext(ctx context.Context) (ID, bool) {
 	id, ok := ctx.Value(idKey{}).(ID)
 	return id, ok
 }
+
+// IsIDKey reports whether key is the one IDFromContext looks up. A
+// context type that already carries a tab ID (a framework's per-request
+// state) answers its Value(key) with the ID for such a key, instead of
+// wrapping itself in WithID: one allocation less per request.
+func IsIDKey(key any) bool {
+	_, ok := key.(idKey)
+	return ok
+}

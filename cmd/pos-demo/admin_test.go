@@ -184,3 +184,44 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsChecksTheHost: /metrics answers only to a Host that is an
+// IP address or localhost, as /admin/ does, so a DNS-rebinding page
+// (whose own name resolves to 127.0.0.1) cannot read it.
+func TestMetricsChecksTheHost(t *testing.T) {
+	_, adminBase := startDemoWithAdmin(t, "-store", "memory")
+	port := adminBase[strings.LastIndexByte(adminBase, ':')+1:]
+	tests := []struct {
+		path, host string
+		want       int
+	}{
+		{"/metrics", "127.0.0.1:" + port, http.StatusOK},
+		{"/metrics", "localhost:" + port, http.StatusOK},
+		{"/metrics", "[::1]:" + port, http.StatusOK},
+		{"/metrics", "localhost", http.StatusOK},
+		{"/metrics", "rebind.example:" + port, http.StatusForbidden},
+		{"/metrics", "rebind.example", http.StatusForbidden},
+		{"/metrics", "localhost.rebind.example:" + port, http.StatusForbidden},
+		{"/admin/stats", "rebind.example:" + port, http.StatusForbidden},
+		{"/admin/stats", "127.0.0.1:" + port, http.StatusOK},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(http.MethodGet, adminBase+tt.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = tt.host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tt.want {
+			t.Errorf("GET %s with Host %s: got %d, want %d", tt.path, tt.host, res.StatusCode, tt.want)
+		}
+		if tt.want == http.StatusOK && tt.path == "/metrics" && !strings.Contains(string(body), "go_goroutines") {
+			t.Errorf("GET /metrics with Host %s: no metrics", tt.host)
+		}
+	}
+}

@@ -31,12 +31,27 @@ func newMetrics() (*prometheus.Registry, *kitmetrics.Collector, error) {
 }
 
 // adminHandler serves /metrics and the admin API of package admin, which
-// the tabkit command uses with -admin.
+// the tabkit command uses with -admin. /metrics gets the admin API's Host
+// check: a DNS-rebinding page (its own name resolving to 127.0.0.1)
+// sends its own name as Host and is refused.
 func adminHandler(st store.Store, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", localHostOnly(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	mux.Handle("/admin/", admin.Handler(st))
 	return mux
+}
+
+// localHostOnly refuses a request whose Host is a DNS name other than
+// localhost, as package admin does for its own API.
+func localHostOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := hostOnly(r.Host)
+		if host != "localhost" && net.ParseIP(host) == nil {
+			http.Error(w, "metrics: Host must be an IP address or localhost", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // isLoopback reports whether addr listens on loopback only.

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -19,49 +19,80 @@ import (
 // exemptPrefixes are the paths that belong to the browser, not to one
 // register: they are never tab-scoped or rewritten.
 var exemptPrefixes = []string{"/login", "/logout", "/sales.json", "/healthz", "/metrics",
+	// The page a closed register's browser tab shows: it has no tab left.
+	"/closed",
 	// The new-register entry point: a link to "/+/" must not gain the
 	// current tab's prefix.
 	"/+"}
 
 // serverConfig is what newServer needs; main fills it from flags.
 type serverConfig struct {
-	Store       store.Store
-	Catalog     *Catalog
+	Store   store.Store
+	Catalog *Catalog
+	// Ledger keeps the shop's sales; newServer does not close it.
+	Ledger      Ledger
 	PIN         string
 	SigningKeys [][]byte
 	Secure      bool
 	Logger      *slog.Logger
 	// Observe receives the kit's events for metrics; nil means none.
 	Observe func(kit.Event)
+	// DefaultPIN says the PIN is the built-in one, which the sign-in page
+	// then mentions.
+	DefaultPIN bool
+	// TrustedProxies are the addresses whose X-Forwarded-For and
+	// X-Real-IP are believed. Default none: the client is the peer.
+	TrustedProxies []netip.Prefix
+	// SignIn throttles wrong PINs. Zero fields take DefaultThrottle's.
+	SignIn ThrottleConfig
 }
 
-// app holds what the handlers share. It is read-only once built.
+// app holds what the handlers share.
 type app struct {
-	catalog *Catalog
-	pin     string
-	secure  bool
-	pages   *pages
-	log     *slog.Logger
+	catalog    *Catalog
+	ledger     Ledger
+	pin        string
+	defaultPIN bool
+	secure     bool
+	pages      *pages
+	log        *slog.Logger
+	throttle   *pinThrottle
+	// checkouts are the ones between taking a cart and recording its
+	// sale, so a duplicate of one can wait for its receipt.
+	checkouts *inFlight
 }
 
 // newServer wires the demo: the kit, middleware and routes. The store
-// stays the caller's to close, after the server has stopped.
+// and the ledger stay the caller's to close, after the server has
+// stopped.
 func newServer(cfg serverConfig) (*echo.Echo, error) {
 	if cfg.PIN == "" {
 		return nil, errors.New("a cashier PIN is required")
 	}
+	if cfg.Ledger == nil {
+		return nil, errors.New("a sales ledger is required")
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	pages, err := loadPages()
+	assets, err := loadAssets(web.Static)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{catalog: cfg.Catalog, pin: cfg.PIN, secure: cfg.Secure, pages: pages, log: cfg.Logger}
+	pages, err := loadPages(assets)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{
+		catalog: cfg.Catalog, ledger: cfg.Ledger, pin: cfg.PIN, defaultPIN: cfg.DefaultPIN, secure: cfg.Secure,
+		pages: pages, log: cfg.Logger, throttle: newPINThrottle(cfg.SignIn, cfg.Logger), checkouts: newInFlight(),
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
+	// c.RealIP() is the peer's address unless it is a trusted proxy.
+	e.IPExtractor = func(r *http.Request) string { return clientIP(r, cfg.TrustedProxies).String() }
 	e.Pre(requestLog(cfg.Logger))
 	m, err := kit.New(kit.Config{
 		Store:          cfg.Store,
@@ -71,6 +102,9 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 		Logger:         cfg.Logger,
 		ErrorHandler:   a.kitError,
 		Observe:        cfg.Observe,
+		// A duplicated register starts empty: a copied cart could be
+		// rung up twice.
+		Fork: kit.ForkEmpty,
 	})
 	if err != nil {
 		return nil, err
@@ -93,9 +127,13 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.POST("/cart/items", kit.Handler(a.addItem), signedIn...)
 	e.POST("/cart/items/:sku", kit.Handler(a.setQty), signedIn...)
 	e.POST("/checkout", kit.Handler(a.checkout), signedIn...)
+	e.GET("/close", kit.Handler(a.closePage), signedIn...)
+	e.POST("/close", kit.Handler(a.closeRegister), signedIn...)
+	e.GET("/closed", kit.Handler(a.closedPage), signedIn...)
 	e.GET("/sales", kit.Handler(a.salesPage), signedIn...)
 	e.GET("/sales/:id", kit.Handler(a.receiptPage), signedIn...)
 	e.GET("/registers", kit.Handler(a.registersPage), signedIn...)
+	e.GET("/signout", kit.Handler(a.signOutPage), signedIn...)
 	e.GET("/cart.json", kit.Handler(a.cartJSON))
 
 	e.GET("/login", kit.Handler(a.signInPage))
@@ -103,7 +141,8 @@ func newServer(cfg serverConfig) (*echo.Echo, error) {
 	e.POST("/logout", kit.Handler(a.signOut))
 	e.GET("/sales.json", kit.Handler(a.salesJSON))
 	e.GET("/healthz", healthz)
-	e.StaticFS("/static/", web.Static)
+	static := e.Group("/static", assets.cacheControl)
+	static.StaticFS("/", web.Static)
 	return e, nil
 }
 
@@ -113,7 +152,8 @@ func healthz(c echo.Context) error {
 }
 
 // contentSecurityPolicy allows this site's own styles, scripts and forms
-// only; the pages need nothing inline.
+// only; the pages need nothing inline, and htmx is set up not to
+// evaluate code from attributes (allowEval false).
 const contentSecurityPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'"
 
@@ -129,7 +169,8 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // handleError answers errors handlers return: JSON for the JSON
-// endpoints, an error page otherwise.
+// endpoints, an error page otherwise (which pos.js shows in place when
+// htmx asked).
 func (a *app) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -141,8 +182,11 @@ func (a *app) handleError(err error, c echo.Context) {
 		if s, ok := he.Message.(string); ok {
 			message = s
 		}
-		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+		switch status {
+		case http.StatusNotFound, http.StatusMethodNotAllowed:
 			message = "There is no such page."
+		case http.StatusRequestEntityTooLarge:
+			message = "That form was too large to accept; nothing was changed."
 		}
 	}
 	if status >= http.StatusInternalServerError {
@@ -151,10 +195,8 @@ func (a *app) handleError(err error, c echo.Context) {
 	var werr error
 	if c.Request().Method == http.MethodHead {
 		werr = c.NoContent(status)
-	} else if wantsJSON(c.Request()) {
-		werr = c.JSON(status, map[string]string{"error": message})
 	} else {
-		werr = a.renderError(c, status, message)
+		werr = a.writeError(c.Response(), c.Request(), status, message)
 	}
 	if werr != nil {
 		a.log.Error("writing an error response", "err", werr)
@@ -164,16 +206,30 @@ func (a *app) handleError(err error, c echo.Context) {
 // kitError renders the answers the kit gives on its own (a form from a
 // tab that is gone, a store that is down).
 func (a *app) kitError(w http.ResponseWriter, r *http.Request, err *kit.Error) {
-	if wantsJSON(r) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(err.Status)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Message})
-		return
-	}
-	page := errorPage{frame: frame{Title: http.StatusText(err.Status), Nav: "error"}, Status: err.Status, Message: err.Message}
-	if werr := a.pages.write(w, err.Status, "error", page); werr != nil {
+	if werr := a.writeKitError(w, r, err); werr != nil {
 		a.log.Error("writing an error response", "err", werr)
 	}
+}
+
+func (a *app) writeKitError(w http.ResponseWriter, r *http.Request, err *kit.Error) error {
+	if errors.Is(err, kit.ErrUnknownTab) && browserSignedOut(r) {
+		// A tab left open after signing out: what it sends has no session
+		// to land in. Sign in again, rather than read about tabs.
+		return a.sendToSignIn(w, r, "/0/")
+	}
+	if err.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	return a.writeError(w, r, err.Status, err.Message)
+}
+
+// writeError answers JSON to the JSON endpoints and scripts, the error
+// page to browsers.
+func (a *app) writeError(w http.ResponseWriter, r *http.Request, status int, message string) error {
+	if wantsJSON(r) {
+		return writeJSON(w, status, map[string]string{"error": message})
+	}
+	return a.renderError(w, status, message)
 }
 
 func wantsJSON(r *http.Request) bool {

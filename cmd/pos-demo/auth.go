@@ -3,8 +3,10 @@ package main
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -63,9 +65,11 @@ func (a *app) requireCashier(next echo.HandlerFunc) echo.HandlerFunc {
 			if r.URL.RawQuery != "" {
 				here += "?" + r.URL.RawQuery
 			}
-			return a.renderSignIn(kc, http.StatusOK, kc.Session().Tab().URL(here), "")
+			return a.renderSignIn(kc, http.StatusOK, signInForm{Next: kc.Session().Tab().URL(here)})
 		}
-		return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(kc.Session().Tab().URL("/")))
+		// A form from a page shown while signed in: this browser has
+		// signed out since.
+		return a.sendToSignIn(c.Response(), r, kc.Session().Tab().URL("/"))
 	}
 }
 
@@ -93,22 +97,48 @@ func cleanLabel(s string, max int) string {
 }
 
 // signInPage is GET /login: the sign-in form, also used to switch
-// cashiers while signed in.
+// cashiers while signed in. After a wrong PIN it says so and keeps the
+// name typed (error=pin, name=…), so reloading it sends nothing again.
 func (a *app) signInPage(c *kit.Context) error {
-	return a.renderSignIn(c, http.StatusOK, localPath(c.QueryParam("next"), "/0/"), "")
+	form := signInForm{
+		Next:   localPath(c.QueryParam("next"), "/0/"),
+		Name:   cleanLabel(c.QueryParam("name"), maxNameRunes),
+		Notice: takeNotice(c, a.secure),
+	}
+	if c.QueryParam("error") == "pin" {
+		form.Error = wrongPINMessage
+	}
+	return a.renderSignIn(c, http.StatusOK, form)
 }
 
-// signIn is POST /login.
+const wrongPINMessage = "That PIN is not right. Try again."
+
+// signIn is POST /login. Wrong PINs are throttled per client and
+// overall; a throttled client gets 429 without its PIN being checked.
 func (a *app) signIn(c *kit.Context) error {
-	next := localPath(c.FormValue("next"), "/0/")
+	form := signInForm{Next: localPath(c.FormValue("next"), "/0/"), Name: cleanLabel(c.FormValue("name"), maxNameRunes)}
 	if !checkSignInCSRF(c) {
 		return errBadCSRF
 	}
-	if !pinMatches(c.FormValue("pin"), a.pin) {
-		a.log.Warn("sign-in refused: wrong PIN", "remote", c.RealIP())
-		return a.renderSignIn(c, http.StatusUnauthorized, next, "That PIN is not right. Try again.")
+	attempt := a.throttle.begin(c.RealIP())
+	if wait := attempt.refused(); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+		form.Error = fmt.Sprintf("Too many wrong PINs. Wait %s, then try again.", waitText(wait))
+		return a.renderSignIn(c, http.StatusTooManyRequests, form)
 	}
-	name := cleanLabel(c.FormValue("name"), maxNameRunes)
+	if !pinMatches(c.FormValue("pin"), a.pin) {
+		attempt.failed()
+		a.log.Warn("sign-in refused: wrong PIN", "client", c.RealIP())
+		// Post, redirect, get: reloading the answer asks again rather
+		// than sending the PIN again.
+		q := url.Values{"next": {form.Next}, "error": {"pin"}}
+		if form.Name != "" {
+			q.Set("name", form.Name)
+		}
+		return c.Redirect(http.StatusSeeOther, "/login?"+q.Encode())
+	}
+	attempt.succeeded()
+	name := form.Name
 	if name == "" {
 		name = defaultCashierName
 	}
@@ -127,7 +157,44 @@ func (a *app) signIn(c *kit.Context) error {
 	// The double-submit cookie stays: a sign-in form still open in another
 	// browser tab carries the same token and must keep working.
 	a.log.Info("cashier signed in", "cashier", name)
-	return c.Redirect(http.StatusSeeOther, next)
+	return c.Redirect(http.StatusSeeOther, form.Next)
+}
+
+// signOutView is the data of the page that confirms signing out.
+type signOutView struct {
+	frame
+	// Busy are the registers with something in their cart.
+	Busy       []registerRow
+	Items      int
+	TotalCents int64
+	Registers  int
+}
+
+// signOutPage is GET /{n}/signout: what signing out drops (every
+// register and its cart; the sales stay), and the button that posts to
+// /logout. It changes nothing itself.
+func (a *app) signOutPage(c *kit.Context) error {
+	cart, err := loadCart(c)
+	if err != nil {
+		return err
+	}
+	rows, err := a.registerRows(c, cart)
+	if err != nil {
+		return err
+	}
+	f, err := a.frame(c, "Sign out", "signout", cart)
+	if err != nil {
+		return err
+	}
+	view := signOutView{frame: f, Registers: len(rows)}
+	for _, r := range rows {
+		if r.Items > 0 {
+			view.Busy = append(view.Busy, r)
+			view.Items += r.Items
+			view.TotalCents += r.TotalCents
+		}
+	}
+	return a.pages.render(c.Response(), http.StatusOK, "signout", view)
 }
 
 // signOut is POST /logout: the session and every register of this
@@ -155,22 +222,31 @@ func (a *app) signOut(c *kit.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/0/")
 }
 
+// signInForm is what the sign-in form shows besides its fields.
+type signInForm struct {
+	Next string
+	// Name is the name typed last time, kept after a wrong PIN.
+	Name  string
+	Error string
+	// Notice explains why the form is shown (signed out elsewhere).
+	Notice string
+}
+
 // signInView is the data of the sign-in page.
 type signInView struct {
 	frame
-	Next  string
-	Error string
+	signInForm
 	// Current names the cashier already signed in, when switching.
 	Current string
 }
 
-func (a *app) renderSignIn(c *kit.Context, status int, next, problem string) error {
-	view := signInView{frame: frame{Title: "Sign in", Nav: "signin", Tab: c.Session().Tab().ID()}, Next: next, Error: problem}
+func (a *app) renderSignIn(c *kit.Context, status int, form signInForm) error {
+	view := signInView{frame: frame{Title: "Sign in", Nav: "signin", DefaultPIN: a.defaultPIN}, signInForm: form}
 	if who, signedIn, err := currentCashier(c.Session()); err != nil {
 		return err
 	} else if signedIn {
 		view.Current = who.Name
 	}
 	view.CSRF = a.signInToken(c)
-	return a.pages.render(c, status, "signin", view)
+	return a.pages.render(c.Response(), status, "signin", view)
 }

@@ -1,18 +1,27 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // cartKey is the tab-scoped key holding a register's cart.
 const cartKey = "cart"
 
-// Limits that keep a cart, and so the session, small.
+// Limits that keep a cart, and so the session, small. One limit serves
+// the Add form and the cart's quantity field, so whatever one accepts the
+// other shows.
 const (
-	maxAddQty    = 99
-	maxLineQty   = 999
+	maxLineQty   = 99
 	maxCartLines = 100
+	// rememberedCheckouts is how many recent checkouts a cart keeps, so a
+	// repeated checkout form finds the sale it already rang up.
+	rememberedCheckouts = 4
 )
 
 var (
@@ -21,10 +30,23 @@ var (
 )
 
 // Cart is a register's open order. Version grows with every change, so a
-// summary written from an older copy never overwrites a newer one.
+// summary written from an older copy never overwrites a newer one, and
+// ID with Version names one state of one cart: the checkout form's
+// idempotency key.
 type Cart struct {
 	Lines   []CartLine `json:"lines"`
 	Version int64      `json:"version"`
+	// ID is random, given by the first change; it tells this cart's
+	// versions from another's in the shop-wide ledger.
+	ID string `json:"id,omitempty"`
+	// Checkouts are the latest checkouts of this cart, newest last.
+	Checkouts []checkoutRef `json:"checkouts,omitempty"`
+}
+
+// checkoutRef remembers which sale a version of the cart became.
+type checkoutRef struct {
+	Version int64  `json:"version"`
+	Sale    string `json:"sale"`
 }
 
 // CartLine is a quantity of one product.
@@ -35,6 +57,7 @@ type CartLine struct {
 
 // Add puts qty more of sku in the cart.
 func (c *Cart) Add(sku string, qty int) error {
+	c.ensureID()
 	for i := range c.Lines {
 		if c.Lines[i].SKU == sku {
 			if c.Lines[i].Qty+qty > maxLineQty {
@@ -60,6 +83,7 @@ func (c *Cart) SetQty(sku string, qty int) (found bool) {
 		if c.Lines[i].SKU != sku {
 			continue
 		}
+		c.ensureID()
 		if qty == 0 {
 			c.Lines = append(c.Lines[:i], c.Lines[i+1:]...)
 		} else {
@@ -78,6 +102,78 @@ func (c *Cart) TakeAll() []CartLine {
 	c.Version++
 	return lines
 }
+
+// ensureID gives the cart its random ID on its first change.
+func (c *Cart) ensureID() {
+	if c.ID == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:]) // never fails; it crashes the program instead
+		c.ID = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+}
+
+// Key is the idempotency key of the cart as it is now: the checkout form
+// carries it, and a sale is rung up for it once. A cart that has never
+// changed has no key.
+func (c *Cart) Key() string {
+	if c.ID == "" {
+		return ""
+	}
+	return c.ID + "." + strconv.FormatInt(c.Version, 10)
+}
+
+// remember notes that version became sale, keeping the latest few.
+func (c *Cart) remember(version int64, sale string) {
+	c.Checkouts = append(c.Checkouts, checkoutRef{Version: version, Sale: sale})
+	if over := len(c.Checkouts) - rememberedCheckouts; over > 0 {
+		c.Checkouts = append([]checkoutRef(nil), c.Checkouts[over:]...)
+	}
+}
+
+// forget drops what remember noted for sale, when the sale could not be
+// recorded after all.
+func (c *Cart) forget(sale string) {
+	c.Checkouts = slices.DeleteFunc(c.Checkouts, func(r checkoutRef) bool { return r.Sale == sale })
+}
+
+// checkedOut returns the sale version became, if remembered.
+func (c *Cart) checkedOut(version int64) (sale string, ok bool) {
+	for _, r := range c.Checkouts {
+		if r.Version == version {
+			return r.Sale, true
+		}
+	}
+	return "", false
+}
+
+// checkoutKey is a parsed idempotency key: which cart, at which version.
+type checkoutKey struct {
+	cartID  string
+	version int64
+}
+
+// errBadKey is returned by parseCheckoutKey for a key no form carried.
+var errBadKey = errors.New("not a checkout key")
+
+// parseCheckoutKey reads a key Cart.Key made: 22 base64url characters, a
+// dot, a version.
+func parseCheckoutKey(s string) (checkoutKey, error) {
+	id, v, ok := strings.Cut(s, ".")
+	if !ok || len(id) != 22 || len(v) == 0 || len(v) > 18 {
+		return checkoutKey{}, errBadKey
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(id); err != nil {
+		return checkoutKey{}, errBadKey
+	}
+	version, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || version < 0 || strconv.FormatInt(version, 10) != v {
+		return checkoutKey{}, errBadKey
+	}
+	return checkoutKey{cartID: id, version: version}, nil
+}
+
+// String is the key as Cart.Key spells it.
+func (k checkoutKey) String() string { return k.cartID + "." + strconv.FormatInt(k.version, 10) }
 
 // PricedLine is a cart line with its product and amounts.
 type PricedLine struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -113,4 +114,67 @@ func TestSummariesRecord(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCheckoutKey(t *testing.T) {
+	var c Cart
+	if c.Key() != "" {
+		t.Errorf("an untouched cart has key %q, want none", c.Key())
+	}
+	if err := c.Add("A-1", 1); err != nil {
+		t.Fatal(err)
+	}
+	key := c.Key()
+	k, err := parseCheckoutKey(key)
+	if err != nil || k.cartID != c.ID || k.version != c.Version || k.String() != key {
+		t.Fatalf("parseCheckoutKey(%q): got %+v, %v", key, k, err)
+	}
+	var other Cart
+	_ = other.Add("A-1", 1)
+	if other.ID == c.ID {
+		t.Error("two carts share an ID")
+	}
+	for _, bad := range []string{"", ".", "x.1", c.ID, c.ID + ".", c.ID + ".-1", c.ID + ".01", c.ID + ".1e3",
+		c.ID + ".99999999999999999999", "!!!!!!!!!!!!!!!!!!!!!!.1", c.ID + "x.1"} {
+		if _, err := parseCheckoutKey(bad); err == nil {
+			t.Errorf("parseCheckoutKey(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestCartRemembersItsCheckouts(t *testing.T) {
+	var c Cart
+	for v := int64(1); v <= rememberedCheckouts+2; v++ {
+		c.remember(v, fmt.Sprintf("sale-%d", v))
+	}
+	if _, ok := c.checkedOut(1); ok {
+		t.Error("the oldest checkout is still remembered")
+	}
+	if s, ok := c.checkedOut(rememberedCheckouts + 2); !ok || s != fmt.Sprintf("sale-%d", rememberedCheckouts+2) {
+		t.Errorf("the newest checkout: got %q, %v", s, ok)
+	}
+	c.forget(fmt.Sprintf("sale-%d", rememberedCheckouts+2))
+	if _, ok := c.checkedOut(rememberedCheckouts + 2); ok {
+		t.Error("forget did not forget")
+	}
+	if len(c.Checkouts) != rememberedCheckouts-1 {
+		t.Errorf("%d checkouts remembered, want %d", len(c.Checkouts), rememberedCheckouts-1)
+	}
+}
+
+// FuzzParseCheckoutKey: a key that parses is spelled the one way
+// Cart.Key spells it.
+func FuzzParseCheckoutKey(f *testing.F) {
+	f.Add("AAAAAAAAAAAAAAAAAAAAAA.0")
+	f.Add("q83vEjRWeJq83vEjRWeJqw.12")
+	f.Add("x.1")
+	f.Fuzz(func(t *testing.T, s string) {
+		k, err := parseCheckoutKey(s)
+		if err != nil {
+			return
+		}
+		if k.String() != s || k.version < 0 {
+			t.Fatalf("parseCheckoutKey(%q) = %+v, which spells %q", s, k, k.String())
+		}
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/tabkit/tabkit/kit"
 	"github.com/tabkit/tabkit/tabs"
@@ -28,7 +29,15 @@ type saleView struct {
 	Tab        tabs.ID    `json:"tab"`
 	TotalCents int64      `json:"total_cents"`
 	Items      []lineView `json:"items"`
+	// Added with the shop-wide ledger: which register and cashier, when.
+	Register string    `json:"register"`
+	Cashier  string    `json:"cashier"`
+	At       time.Time `json:"at"`
 }
+
+// salesListed is how many sales GET /sales.json lists at most: the
+// newest, oldest first.
+const salesListed = 1000
 
 // cartJSON is GET /{n}/cart.json. It answers without sign-in too: a
 // browser that is not signed in has no carts, so it reads an empty one.
@@ -51,8 +60,8 @@ func (a *app) cartJSON(c *kit.Context) error {
 	return c.JSON(http.StatusOK, view)
 }
 
-// salesJSON is GET /sales.json: the session's sales, oldest first. It
-// needs a signed-in cashier.
+// salesJSON is GET /sales.json: the shop's sales, oldest first (the
+// newest salesListed of them). It needs a signed-in cashier.
 func (a *app) salesJSON(c *kit.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 	_, signedIn, err := currentCashier(c.Session())
@@ -62,13 +71,15 @@ func (a *app) salesJSON(c *kit.Context) error {
 	if !signedIn {
 		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "sign in required"})
 	}
-	ledger, err := loadLedger(c.Session())
+	sales, _, err := a.ledger.Recent(c.Request().Context(), salesListed)
 	if err != nil {
 		return err
 	}
-	list := make([]saleView, 0, len(ledger.Sales))
-	for _, s := range ledger.Sales {
-		v := saleView{ID: s.ID, Tab: s.Tab, TotalCents: s.TotalCents, Items: make([]lineView, 0, len(s.Lines))}
+	list := make([]saleView, 0, len(sales))
+	for i := len(sales) - 1; i >= 0; i-- {
+		s := sales[i]
+		v := saleView{ID: s.ID, Tab: s.Tab, TotalCents: s.TotalCents, Items: make([]lineView, 0, len(s.Lines)),
+			Register: s.Register, Cashier: s.Cashier, At: s.At}
 		for _, l := range s.Lines {
 			v.Items = append(v.Items, lineView{SKU: l.SKU, Qty: l.Qty, PriceCents: l.PriceCents})
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -10,28 +9,26 @@ import (
 	"github.com/tabkit/tabkit/tabs"
 )
 
-// loadLedger reads the session's sales.
-func loadLedger(s *kit.Session) (Ledger, error) {
-	var ledger Ledger
-	_, err := s.Get(salesKey, &ledger)
-	return ledger, err
-}
+// salesShown is how many sales the sales page lists, newest first.
+const salesShown = 100
 
 // salesView is the data of the sales page.
 type salesView struct {
 	frame
-	Sales      []Sale // newest first
-	TotalCents int64
+	Sales  []Sale // newest first
+	Totals LedgerTotals
+	// Older counts the sales the page does not list.
+	Older int64
 }
 
-// salesPage is GET /{n}/sales: every sale of this browser, from every
-// register.
+// salesPage is GET /{n}/sales: the shop's latest sales, from every
+// register and cashier, with the ledger's totals.
 func (a *app) salesPage(c *kit.Context) error {
 	cart, err := loadCart(c)
 	if err != nil {
 		return err
 	}
-	ledger, err := loadLedger(c.Session())
+	sales, totals, err := a.ledger.Recent(c.Request().Context(), salesShown)
 	if err != nil {
 		return err
 	}
@@ -39,9 +36,7 @@ func (a *app) salesPage(c *kit.Context) error {
 	if err != nil {
 		return err
 	}
-	sales := slices.Clone(ledger.Sales)
-	slices.Reverse(sales)
-	return a.pages.render(c, http.StatusOK, "sales", salesView{frame: f, Sales: sales, TotalCents: ledger.TotalCents()})
+	return a.pages.render(c.Response(), http.StatusOK, "sales", salesView{frame: f, Sales: sales, Totals: totals, Older: totals.Sales - int64(len(sales))})
 }
 
 // receiptView is the data of the receipt page.
@@ -52,11 +47,14 @@ type receiptView struct {
 
 // receiptPage is GET /{n}/sales/{id}.
 func (a *app) receiptPage(c *kit.Context) error {
-	ledger, err := loadLedger(c.Session())
+	id := c.Param("id")
+	if !validSaleID(id) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	sale, ok, err := a.ledger.Sale(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}
-	sale, ok := ledger.find(c.Param("id"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
@@ -64,11 +62,11 @@ func (a *app) receiptPage(c *kit.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := a.frame(c, "Receipt #"+sale.ID, "sales", cart)
+	f, err := a.frame(c, "Receipt "+sale.ShortID(), "sales", cart)
 	if err != nil {
 		return err
 	}
-	return a.pages.render(c, http.StatusOK, "receipt", receiptView{frame: f, Sale: sale})
+	return a.pages.render(c.Response(), http.StatusOK, "receipt", receiptView{frame: f, Sale: sale})
 }
 
 // registerRow is one line of the registers page.
@@ -92,37 +90,49 @@ type registersView struct {
 }
 
 // registersPage is GET /{n}/registers: every tab of this browser, with
-// its cart's size. This tab's numbers are read from its cart, the others'
-// from the session-wide summary.
+// its cart's size.
 func (a *app) registersPage(c *kit.Context) error {
-	s := c.Session()
 	cart, err := loadCart(c)
 	if err != nil {
 		return err
 	}
+	view := registersView{}
+	if view.Registers, err = a.registerRows(c, cart); err != nil {
+		return err
+	}
+	for _, r := range view.Registers {
+		view.TotalCents += r.TotalCents
+	}
+	if view.frame, err = a.frame(c, "Open registers", "registers", cart); err != nil {
+		return err
+	}
+	return a.pages.render(c.Response(), http.StatusOK, "registers", view)
+}
+
+// registerRows lists this browser's open registers. This tab's numbers
+// are read from its cart (cart), the others' from the session-wide
+// summary, since a request reads only its own tab's values.
+func (a *app) registerRows(c *kit.Context, cart Cart) ([]registerRow, error) {
+	s := c.Session()
 	var summaries registerSummaries
 	if _, err := s.Get(registersKey, &summaries); err != nil {
-		return err
+		return nil, err
 	}
 	open, err := s.Tabs()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	here := s.Tab().ID()
-	view := registersView{}
+	rows := make([]registerRow, 0, len(open))
 	for _, t := range open {
 		sum := summaries[t.ID]
 		if t.ID == here {
 			sum = summarize(cart, a.catalog)
 		}
-		view.Registers = append(view.Registers, registerRow{
+		rows = append(rows, registerRow{
 			Tab: t.ID, Name: registerName(t.Label, t.ID), Items: sum.Items, TotalCents: sum.TotalCents,
 			LastSeen: t.LastSeen, Current: t.ID == here, URL: tabs.Prefix(t.ID, "/"),
 		})
-		view.TotalCents += sum.TotalCents
 	}
-	if view.frame, err = a.frame(c, "Open registers", "registers", cart); err != nil {
-		return err
-	}
-	return a.pages.render(c, http.StatusOK, "registers", view)
+	return rows, nil
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestBareRootRedirectsWithoutStoring(t *testing.T) {
@@ -116,7 +119,7 @@ func TestSignInRefusals(t *testing.T) {
 		form       url.Values
 		wantStatus int
 	}{
-		{"wrong PIN", url.Values{"pin": {"0000"}}, http.StatusUnauthorized},
+		{"wrong PIN", url.Values{"pin": {"0000"}}, http.StatusSeeOther},
 		{"no CSRF token", url.Values{"pin": {testPIN}, "csrf": {""}}, http.StatusForbidden},
 		{"wrong CSRF token", url.Values{"pin": {testPIN}, "csrf": {newToken()}}, http.StatusForbidden},
 	}
@@ -302,12 +305,16 @@ func TestCheckout(t *testing.T) {
 	b.post("/0/cart/items", url.Values{"sku": {"DRK-006"}})
 	got := b.post("/0/checkout", nil)
 	mustStatus(t, "checkout", got, http.StatusSeeOther)
-	if got.location() != "/0/sales/0001" {
-		t.Fatalf("Location: got %q, want /0/sales/0001", got.location())
+	id, ok := strings.CutPrefix(got.location(), "/0/sales/")
+	if !ok || !validSaleID(id) {
+		t.Fatalf("Location: got %q, want /0/sales/ and a UUID", got.location())
 	}
-	receipt := b.get("/0/sales/0001")
+	if v := uuid.MustParse(id).Version(); v != 7 {
+		t.Errorf("receipt ID %s is a version %d UUID, want 7", id, v)
+	}
+	receipt := b.get(got.location())
 	mustStatus(t, "receipt", receipt, http.StatusOK)
-	for _, want := range []string{"Sale #0001", "Chicken Club", "$18.60"} {
+	for _, want := range []string{id, "Chicken Club", "$18.60", "Sale complete", "Total · 3 items"} {
 		if !strings.Contains(receipt.body, want) {
 			t.Errorf("receipt does not contain %q", want)
 		}
@@ -319,12 +326,22 @@ func TestCheckout(t *testing.T) {
 	if page := b.get("/0/"); !strings.Contains(page.body, "The cart is empty") {
 		t.Error("checking out an empty cart says nothing")
 	}
-	mustStatus(t, "unknown receipt", b.get("/0/sales/9999"), http.StatusNotFound)
+	for _, bad := range []string{"9999", "0001", "01a23b7e-accb-7678-9039-8b870d007ef8", "../sales.json"} {
+		mustStatus(t, "unknown receipt "+bad, b.get("/0/sales/"+url.PathEscape(bad)), http.StatusNotFound)
+	}
 
 	sales := readSales(t, b)
-	want := []saleView{{ID: "0001", Tab: 0, TotalCents: 1860, Items: []lineView{{"SAN-003", 2, 820}, {"DRK-006", 1, 220}}}}
-	if !reflect.DeepEqual(sales, want) {
-		t.Errorf("sales.json: got %+v, want %+v", sales, want)
+	if len(sales) != 1 {
+		t.Fatalf("sales.json: got %d sales, want 1", len(sales))
+	}
+	sale := sales[0]
+	if sale.At.IsZero() || sale.Cashier != "Ann" || sale.Register != "Register 0" {
+		t.Errorf("sales.json: who and when: got %+v", sale)
+	}
+	sale.At, sale.Cashier, sale.Register = time.Time{}, "", ""
+	want := saleView{ID: id, Tab: 0, TotalCents: 1860, Items: []lineView{{"SAN-003", 2, 820}, {"DRK-006", 1, 220}}}
+	if !reflect.DeepEqual(sale, want) {
+		t.Errorf("sales.json: got %+v, want %+v", sale, want)
 	}
 }
 
@@ -347,7 +364,8 @@ func TestSalesJSONShape(t *testing.T) {
 	for k := range raw[0] {
 		keys = append(keys, k)
 	}
-	if want := []string{"id", "items", "tab", "total_cents"}; !sameSet(keys, want) {
+	// The shape of before, plus who, where and when.
+	if want := []string{"id", "items", "tab", "total_cents", "register", "cashier", "at"}; !sameSet(keys, want) {
 		t.Errorf("sale keys: got %v, want %v", keys, want)
 	}
 	var items []map[string]json.RawMessage

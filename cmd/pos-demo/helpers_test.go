@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,8 +17,17 @@ import (
 
 const testPIN = "4321"
 
-// newTestServer serves the demo on an in-memory store.
+// newTestServer serves the demo on an in-memory session store, with the
+// sales ledger in a bbolt file of the test's own.
 func newTestServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv, _ := newTestServerWith(t, nil)
+	return srv
+}
+
+// newTestServerWith is newTestServer with cfg changed by edit (when not
+// nil) before the server is made. It also returns the ledger.
+func newTestServerWith(t *testing.T, edit func(*serverConfig)) (*httptest.Server, Ledger) {
 	t.Helper()
 	catalog, err := loadCatalog(catalogJSON)
 	if err != nil {
@@ -25,18 +35,28 @@ func newTestServer(t *testing.T) *httptest.Server {
 	}
 	st := store.NewMemory()
 	t.Cleanup(func() { _ = st.Close() })
-	e, err := newServer(serverConfig{
+	ledger, err := openBoltLedger(filepath.Join(t.TempDir(), "sales.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ledger.Close() })
+	cfg := serverConfig{
 		Store:   st,
 		Catalog: catalog,
+		Ledger:  ledger,
 		PIN:     testPIN,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	e, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, ledger
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,13 +36,26 @@ func main() {
 
 // options are the command line's settings.
 type options struct {
-	addr, dbPath, store, keysFile, pin string
-	secure                             bool
+	addr, dbPath, store, keysFile string
+	// pin and pinFile are -pin and -pin-file; empty when not given.
+	pin, pinFile string
+	// salesDB is -sales-db: the ledger's bbolt file, "" for the default.
+	salesDB string
+	// trustedProxy is -trusted-proxy, as given.
+	trustedProxy string
+	secure       bool
 	// adminAddr is where the admin endpoint and /metrics listen; empty
 	// means nowhere.
 	adminAddr string
 	limits
 }
+
+// pinEnv is the environment variable the PIN may come from.
+const pinEnv = "POS_PIN"
+
+// defaultPIN is the PIN when none is given: a demo's, printed in the
+// log so a first run can sign in.
+const defaultPIN = "1234"
 
 func parseFlags(args []string, output io.Writer) (options, error) {
 	var o options
@@ -49,10 +63,13 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	fs.SetOutput(output)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen `address`; port 0 picks a free port")
 	fs.StringVar(&o.dbPath, "db", "tabkit.db", "bbolt `file` used by -store bolt")
-	fs.StringVar(&o.store, "store", "bolt", "session store: bolt, bolt:PATH, memory or redis://host:port/db")
+	fs.StringVar(&o.store, "store", "bolt", "session store: bolt, bolt:PATH, memory, redis://host:port/db or postgres://user@host/db")
 	fs.BoolVar(&o.secure, "secure", false, "mark cookies Secure (serve over HTTPS)")
 	fs.StringVar(&o.keysFile, "signing-keys-file", "", "`file` of hex signing keys, one a line, newest first, 32 bytes or more each (default $TABKIT_SIGNING_KEYS, comma-separated)")
-	fs.StringVar(&o.pin, "pin", "1234", "the cashier `PIN`")
+	fs.StringVar(&o.pin, "pin", "", "the cashier `PIN` (default $"+pinEnv+", else "+defaultPIN+")")
+	fs.StringVar(&o.pinFile, "pin-file", "", "`file` holding the cashier PIN, instead of -pin")
+	fs.StringVar(&o.salesDB, "sales-db", "", "bbolt `file` of the shop's sales ledger (default: next to -db, named *-sales.db; in Redis with -store redis://; in memory with -store memory)")
+	fs.StringVar(&o.trustedProxy, "trusted-proxy", "", "`addresses` or CIDR prefixes, comma-separated, of proxies whose X-Forwarded-For and X-Real-IP are believed (default none: both headers are ignored)")
 	fs.StringVar(&o.adminAddr, "admin-addr", "", "serve /metrics and the admin API (tabkit -admin) at this `address`, such as 127.0.0.1:9090; keep it on loopback (default off)")
 	fs.Int64Var(&o.maxSessions, "max-sessions", defaultLimits.maxSessions, "most sessions the store keeps; 0 means no limit")
 	fs.Int64Var(&o.maxBytes, "max-bytes", defaultLimits.maxBytes, "most `bytes` of session data (key names and values) the store keeps; 0 means no limit")
@@ -64,7 +81,33 @@ func parseFlags(args []string, output io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if o.pin != "" && o.pinFile != "" {
+		return o, errors.New("-pin and -pin-file: give one")
+	}
 	return o, o.limits.check()
+}
+
+// cashierPIN finds the PIN: -pin, else -pin-file, else $POS_PIN, else
+// the default. from says which, for the log, which never shows a PIN
+// that was given.
+func cashierPIN(o options, getenv func(string) string) (pin, from string, err error) {
+	switch {
+	case o.pin != "":
+		return o.pin, "-pin", nil
+	case o.pinFile != "":
+		b, err := os.ReadFile(o.pinFile)
+		if err != nil {
+			return "", "", fmt.Errorf("-pin-file: %w", err)
+		}
+		pin := strings.TrimSpace(string(b))
+		if pin == "" {
+			return "", "", fmt.Errorf("-pin-file %s is empty", o.pinFile)
+		}
+		return pin, "-pin-file", nil
+	case getenv(pinEnv) != "":
+		return getenv(pinEnv), "$" + pinEnv, nil
+	}
+	return defaultPIN, "default", nil
 }
 
 // run serves until ctx ends or a SIGINT/SIGTERM arrives, then lets
@@ -80,6 +123,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	catalog, err := loadCatalog(catalogJSON)
+	if err != nil {
+		return err
+	}
+	pin, pinFrom, err := cashierPIN(o, getenv)
+	if err != nil {
+		return err
+	}
+	trusted, err := parseTrustedProxies(o.trustedProxy)
 	if err != nil {
 		return err
 	}
@@ -102,7 +153,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			err = fmt.Errorf("closing the store: %w", cerr)
 		}
 	}()
-	cfg := serverConfig{Store: st, Catalog: catalog, PIN: o.pin, SigningKeys: keys, Secure: o.secure, Logger: log}
+	ledger, ledgerName, err := openLedger(o.salesDB, o.store, o.dbPath)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := ledger.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing the sales ledger: %w", cerr)
+		}
+	}()
+	cfg := serverConfig{
+		Store: st, Catalog: catalog, Ledger: ledger, PIN: pin, DefaultPIN: pinFrom == "default",
+		SigningKeys: keys, Secure: o.secure, Logger: log, TrustedProxies: trusted,
+	}
 	if o.adminAddr != "" {
 		if err := metrics.RegisterStore(st); err != nil {
 			return err
@@ -136,9 +199,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("demo cashier PIN", "pin", o.pin)
+	if pinFrom == "default" {
+		// The built-in PIN is no secret; a PIN that was given is never
+		// logged.
+		log.Warn("the cashier PIN is the demo's default; set -pin, -pin-file or $"+pinEnv, "pin", defaultPIN)
+	} else {
+		log.Info("cashier PIN set", "from", pinFrom)
+	}
 	log.Info("listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/",
-		"store", storeName, "products", catalog.Len(), "signed_cookies", len(keys) > 0, "secure", o.secure)
+		"store", storeName, "sales", ledgerName, "products", catalog.Len(), "signed_cookies", len(keys) > 0,
+		"secure", o.secure, "trusted_proxies", len(trusted))
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

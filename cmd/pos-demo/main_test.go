@@ -36,11 +36,19 @@ var listeningLine = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // returns run's error.
 func startDemo(t *testing.T, args ...string) (base string, stop func() error) {
 	t.Helper()
+	base, stop, _ = runDemo(t, append([]string{"-addr", "127.0.0.1:0", "-pin", testPIN}, args...), nil)
+	return base, stop
+}
+
+// runDemo runs the command with args and the environment env until stop
+// is called, which returns run's error; log collects what it logs.
+func runDemo(t *testing.T, args []string, env map[string]string) (base string, stop func() error, log *lockedBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	log := &lockedBuffer{}
+	log = &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-pin", testPIN}, args...), func(string) string { return "" }, log)
+		done <- run(ctx, args, func(k string) string { return env[k] }, log)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -61,7 +69,7 @@ func startDemo(t *testing.T, args ...string) (base string, stop func() error) {
 	return base, func() error {
 		cancel()
 		return <-done
-	}
+	}, log
 }
 
 func TestStateSurvivesARestart(t *testing.T) {

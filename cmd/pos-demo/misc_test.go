@@ -139,7 +139,7 @@ func TestOpenStore(t *testing.T) {
 		{"bolt", "bolt " + filepath.Join(dir, "default.db"), ""},
 		{"bolt:" + filepath.Join(dir, "other.db"), "bolt " + filepath.Join(dir, "other.db"), ""},
 		{"bolt:", "", "needs a file path"},
-		{"postgres://x", "", "want bolt"},
+		{"mysql://x", "", "want bolt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {

@@ -74,3 +74,17 @@ func (a *app) saveSummary(c *kit.Context, cart Cart) error {
 		return nil
 	})
 }
+
+// forgetSummaryBestEffort removes a closed register from the summary.
+// The registers page lists open tabs only, so a failure here leaves an
+// entry nobody shows until record prunes it.
+func (a *app) forgetSummaryBestEffort(c *kit.Context, tab tabs.ID) {
+	var all registerSummaries
+	err := c.Session().Update(registersKey, &all, func() error {
+		delete(all, tab)
+		return nil
+	})
+	if err != nil {
+		a.log.Warn("registers summary not updated after a close", "tab", tab, "err", err)
+	}
+}

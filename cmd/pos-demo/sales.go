@@ -1,31 +1,23 @@
 package main
 
 import (
-	"fmt"
+	"context"
+	"errors"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/tabkit/tabkit/tabs"
 )
 
-// salesKey is the session-wide key holding the ledger: every register
-// appends to it with Session().Update, so two checkouts at once both land.
-const salesKey = "sales"
-
-// maxSales bounds the ledger so a long day cannot outgrow the session;
-// the oldest sales are dropped first.
-const maxSales = 300
-
-// Ledger is the session's sales, oldest first.
-type Ledger struct {
-	// Next numbers the next sale; it never goes back, so IDs stay unique
-	// when old sales are dropped.
-	Next  int    `json:"next"`
-	Sales []Sale `json:"sales"`
-}
-
-// Sale is a completed checkout.
+// Sale is a completed checkout. Sales belong to the shop: they live in
+// the Ledger, not in a browser's session, so signing out keeps them.
 type Sale struct {
-	ID         string     `json:"id"`
+	// ID is a UUIDv7: unique across processes, and in time order.
+	ID string `json:"id"`
+	// Key is the checkout's idempotency key (see checkoutKey); a second
+	// checkout with the same key gets this sale back instead of a new
+	// one. Empty for a checkout posted without a key.
+	Key        string     `json:"key,omitempty"`
 	Tab        tabs.ID    `json:"tab"`
 	Register   string     `json:"register"`
 	Cashier    string     `json:"cashier"`
@@ -46,41 +38,66 @@ type SaleLine struct {
 // LineCents is the line's amount.
 func (l SaleLine) LineCents() int64 { return l.PriceCents * int64(l.Qty) }
 
-// newSale prices a cart into a sale without an ID.
-func newSale(pc PricedCart, tab tabs.ID, register, cashier string, at time.Time) Sale {
-	s := Sale{Tab: tab, Register: register, Cashier: cashier, At: at.UTC(), Items: pc.Items, TotalCents: pc.TotalCents}
+// ShortID is how a receipt is named on screen: the last eight hex digits
+// of its ID, which are random (the first ones are the time, shared by
+// every sale of the same minute).
+func (s Sale) ShortID() string {
+	if len(s.ID) < 8 {
+		return s.ID
+	}
+	return s.ID[len(s.ID)-8:]
+}
+
+// newSaleID returns a fresh UUIDv7.
+func newSaleID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// validSaleID accepts what newSaleID makes, so a path parameter of any
+// other shape never reaches the ledger.
+func validSaleID(s string) bool {
+	id, err := uuid.Parse(s)
+	return err == nil && len(s) == 36 && id.String() == s
+}
+
+// newSale prices a cart into a sale.
+func newSale(id, key string, pc PricedCart, tab tabs.ID, register, cashier string, at time.Time) Sale {
+	s := Sale{ID: id, Key: key, Tab: tab, Register: register, Cashier: cashier, At: at.UTC(), Items: pc.Items, TotalCents: pc.TotalCents}
 	for _, l := range pc.Lines {
 		s.Lines = append(s.Lines, SaleLine{SKU: l.SKU, Name: l.Name, Qty: l.Qty, PriceCents: l.PriceCents})
 	}
 	return s
 }
 
-// add numbers sale, appends it and returns its ID.
-func (l *Ledger) add(sale Sale) string {
-	l.Next++
-	sale.ID = fmt.Sprintf("%04d", l.Next)
-	l.Sales = append(l.Sales, sale)
-	if over := len(l.Sales) - maxSales; over > 0 {
-		l.Sales = append([]Sale(nil), l.Sales[over:]...)
-	}
-	return sale.ID
+// LedgerTotals sums a whole ledger.
+type LedgerTotals struct {
+	Sales int64 `json:"sales"`
+	Cents int64 `json:"cents"`
 }
 
-// find returns the sale with the given ID.
-func (l *Ledger) find(id string) (Sale, bool) {
-	for _, s := range l.Sales {
-		if s.ID == id {
-			return s, true
-		}
-	}
-	return Sale{}, false
+// Ledger keeps the shop's sales, apart from the session store: a browser
+// signing out, or its session ending, takes no sale with it. Every method
+// is safe for concurrent use.
+type Ledger interface {
+	// Record stores sale, unless sale.Key is set and a sale with that key
+	// is already stored: then it stores nothing and returns that sale
+	// with existing set. Two Records with the same key, at once, store
+	// one sale.
+	Record(ctx context.Context, sale Sale) (stored Sale, existing bool, err error)
+	// Sale returns the sale with the given ID.
+	Sale(ctx context.Context, id string) (sale Sale, found bool, err error)
+	// SaleByKey returns the sale recorded under an idempotency key.
+	SaleByKey(ctx context.Context, key string) (sale Sale, found bool, err error)
+	// Recent returns the newest sales, at most n, newest first, and the
+	// totals of the whole ledger.
+	Recent(ctx context.Context, n int) ([]Sale, LedgerTotals, error)
+	// Close releases the ledger's file or connection.
+	Close() error
 }
 
-// TotalCents is the sum of the ledger's sales.
-func (l *Ledger) TotalCents() int64 {
-	var sum int64
-	for _, s := range l.Sales {
-		sum += s.TotalCents
-	}
-	return sum
-}
+// errLedgerClosed is returned by a ledger's methods after Close.
+var errLedgerClosed = errors.New("ledger: closed")

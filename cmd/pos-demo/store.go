@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/tabkit/tabkit/store"
@@ -39,10 +41,10 @@ func (l limits) check() error {
 }
 
 // openStore opens the store -store names: "bolt" (the file -db names),
-// "bolt:PATH", "memory", or a redis:// or rediss:// URL, with the quotas
-// the backend supports (the memory store has none). A bbolt store reports
-// its events to observe when it is not nil. It also returns a
-// description for the log that never includes a password.
+// "bolt:PATH", "memory", a redis:// or rediss:// URL, or a postgres://
+// URL, with the quotas the backend supports (the memory store has none).
+// A bbolt store reports its events to observe when it is not nil. It also
+// returns a description for the log that never includes a password.
 func openStore(spec, dbPath string, lim limits, observe func(boltstore.Event)) (store.Store, string, error) {
 	switch {
 	case spec == "" || spec == "bolt":
@@ -62,8 +64,10 @@ func openStore(spec, dbPath string, lim limits, observe func(boltstore.Event)) (
 			return nil, "", err
 		}
 		return st, redactedURL(spec), nil
+	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+		return openPostgres(spec, lim)
 	}
-	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory or redis://host:port/db", spec)
+	return nil, "", fmt.Errorf("-store %q: want bolt, bolt:PATH, memory, redis://host:port/db or postgres://user@host/db", spec)
 }
 
 func openBolt(path string, lim limits, observe func(boltstore.Event)) (store.Store, string, error) {
@@ -98,4 +102,40 @@ func closeStore(st store.Store) error {
 		return c.Close()
 	}
 	return nil
+}
+
+// openLedger opens the shop's sales ledger: the bbolt file -sales-db
+// names; else beside the session store: a bbolt file next to a bolt
+// store's (pos.db → pos-sales.db), the same Redis as a redis store, or
+// memory for the memory store. It also returns a description for the
+// log.
+func openLedger(salesDB, storeSpec, dbPath string) (Ledger, string, error) {
+	path := salesDB
+	if path == "" {
+		switch {
+		case storeSpec == "memory":
+			return newMemoryLedger(), "memory (lost on exit)", nil
+		case strings.HasPrefix(storeSpec, "redis://"), strings.HasPrefix(storeSpec, "rediss://"):
+			l, err := openRedisLedger(storeSpec, defaultLedgerPrefix)
+			if err != nil {
+				return nil, "", err
+			}
+			return l, redactedURL(storeSpec), nil
+		case strings.HasPrefix(storeSpec, "bolt:"):
+			path = ledgerPathBeside(strings.TrimPrefix(storeSpec, "bolt:"))
+		default:
+			path = ledgerPathBeside(dbPath)
+		}
+	}
+	l, err := openBoltLedger(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return l, "bolt " + path, nil
+}
+
+// ledgerPathBeside names the ledger file next to a session store file.
+func ledgerPathBeside(db string) string {
+	ext := filepath.Ext(db)
+	return strings.TrimSuffix(db, ext) + "-sales" + cmp.Or(ext, ".db")
 }

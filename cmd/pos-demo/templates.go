@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -11,15 +12,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-// layoutFile holds the page frame every page template fills in.
-const layoutFile = "templates/layout.html"
+// layoutFile holds the page frame every page template fills in, and
+// partsFile the pieces pages and fragments share (the cart panel, the
+// flashes, the header's parts).
+const (
+	layoutFile = "templates/layout.html"
+	partsFile  = "templates/parts.html"
+)
 
 // pages holds one parsed template set per page, each page together with
 // the layout, so pages can define the same blocks.
@@ -33,19 +37,35 @@ var templateFuncs = template.FuncMap{
 	"datetime": func(t time.Time) string { return t.Local().Format("2 Jan 2006, 15:04") },
 	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"initials": initials,
+	"plural":   plural,
 }
 
-func loadPages() (*pages, error) {
+// plural says "1 item", "2 items".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// loadPages parses every page with the layout and the shared parts.
+// Asset URLs come from assets, so a page always names the current
+// version of app.css or pos.js.
+func loadPages(assets *assets) (*pages, error) {
 	names, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
+	funcs := template.FuncMap{"asset": assets.url}
+	for k, v := range templateFuncs {
+		funcs[k] = v
+	}
 	p := &pages{byName: make(map[string]*template.Template)}
 	for _, file := range names {
-		if file == layoutFile {
+		if file == layoutFile || file == partsFile {
 			continue
 		}
-		t, err := template.New(path.Base(layoutFile)).Funcs(templateFuncs).ParseFS(templateFiles, layoutFile, file)
+		t, err := template.New(path.Base(layoutFile)).Funcs(funcs).ParseFS(templateFiles, layoutFile, partsFile, file)
 		if err != nil {
 			return nil, fmt.Errorf("templates: %w", err)
 		}
@@ -56,24 +76,50 @@ func loadPages() (*pages, error) {
 
 // render executes a page into a buffer first, so a template error becomes
 // a clean 500 rather than half a page.
-func (p *pages) render(c echo.Context, status int, name string, data any) error {
-	return p.write(c.Response(), status, name, data)
+func (p *pages) render(w http.ResponseWriter, status int, name string, data any) error {
+	return p.execute(w, status, name, "", data)
 }
 
-// write renders page name to w with status.
-func (p *pages) write(w http.ResponseWriter, status int, name string, data any) error {
+// renderFragment executes the template named fragment of page name: a
+// piece of a page, for htmx to swap in.
+func (p *pages) renderFragment(w http.ResponseWriter, status int, name, fragment string, data any) error {
+	return p.execute(w, status, name, fragment, data)
+}
+
+func (p *pages) execute(w http.ResponseWriter, status int, name, fragment string, data any) error {
 	t, ok := p.byName[name]
 	if !ok {
 		return fmt.Errorf("templates: no page %q", name)
 	}
 	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
-		return fmt.Errorf("templates: rendering %s: %w", name, err)
+	var err error
+	if fragment == "" {
+		err = t.Execute(&buf, data)
+	} else {
+		err = t.ExecuteTemplate(&buf, fragment, data)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err != nil {
+		return fmt.Errorf("templates: rendering %s %s: %w", name, fragment, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// writeJSON answers v as JSON, never cached.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
 	return err
 }
 
@@ -119,7 +165,7 @@ type errorPage struct {
 	Message string
 }
 
-func (a *app) renderError(c echo.Context, status int, message string) error {
+func (a *app) renderError(w http.ResponseWriter, status int, message string) error {
 	page := errorPage{frame: frame{Title: http.StatusText(status), Nav: "error"}, Status: status, Message: message}
-	return a.pages.render(c, status, "error", page)
+	return a.pages.render(w, status, "error", page)
 }

@@ -48,6 +48,14 @@ func when(t time.Time) string {
 }
 
 func (o *output) sessions(list []admin.Session) {
+	o.sessionTable(list, count(len(list), "session"))
+}
+
+func (o *output) sessionsOf(principal string, list []admin.Session) {
+	o.sessionTable(list, count(len(list), "session")+" of "+keyText(principal))
+}
+
+func (o *output) sessionTable(list []admin.Session, footer string) {
 	if o.json {
 		if list == nil {
 			list = []admin.Session{}
@@ -57,12 +65,39 @@ func (o *output) sessions(list []admin.Session) {
 	}
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tCREATED\tLAST SEEN\tEXPIRES\tTABS\tBYTES")
+	fmt.Fprintln(tw, "ID\tPRINCIPAL\tCREATED\tLAST SEEN\tEXPIRES\tTABS\tBYTES")
+	tokenKeyed := 0
 	for _, s := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", s.ID, when(s.Created), when(s.LastSeen), when(s.Expires), s.Tabs, s.Bytes)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", s.ID, principalText(s.Principal), when(s.Created), when(s.LastSeen), when(s.Expires), s.Tabs, s.Bytes)
+		if s.KeyedByToken {
+			tokenKeyed++
+		}
 	}
 	_ = tw.Flush()
-	o.printf("%s%s\n", buf.String(), count(len(list), "session"))
+	o.printf("%s%s\n", buf.String(), footer)
+	if tokenKeyed > 0 {
+		o.printf("%s stored under the cookie token, out of kit's reach: run tabkit migrate\n", count(tokenKeyed, "session"))
+	}
+}
+
+// principalText shows a principal, or "-" for none.
+func principalText(p string) string {
+	if p == "" {
+		return "-"
+	}
+	return keyText(p)
+}
+
+// handleText shows a session's whole ID when it may be shown.
+func handleText(s *admin.Session) string {
+	switch {
+	case s.Handle != "":
+		return s.Handle
+	case s.KeyedByToken:
+		return "not shown: stored under its cookie token (tabkit migrate moves it)"
+	default:
+		return "-"
+	}
 }
 
 func (o *output) detail(d *admin.Detail) {
@@ -73,6 +108,8 @@ func (o *output) detail(d *admin.Detail) {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "session\t%s\n", d.ID)
+	fmt.Fprintf(tw, "handle\t%s\n", handleText(&d.Session))
+	fmt.Fprintf(tw, "principal\t%s\n", principalText(d.Principal))
 	fmt.Fprintf(tw, "created\t%s\n", when(d.Created))
 	fmt.Fprintf(tw, "last seen\t%s\n", when(d.LastSeen))
 	fmt.Fprintf(tw, "idle deadline\t%s\n", when(d.IdleDeadline))
@@ -103,7 +140,11 @@ func (o *output) detail(d *admin.Detail) {
 		if v.Flash {
 			kind = "flash list, "
 		}
-		o.printf("  [%s] %s (%s%d bytes)\n", ns, keyText(v.Key), kind, v.Bytes)
+		expires := ""
+		if !v.Expires.IsZero() {
+			expires = ", expires " + when(v.Expires)
+		}
+		o.printf("  [%s] %s (%s%d bytes%s)\n", ns, keyText(v.Key), kind, v.Bytes, expires)
 		switch {
 		case v.JSON != nil:
 			o.printf("%s\n", indent(prettyJSON(v.JSON), "    "))
@@ -184,6 +225,95 @@ func (o *output) cleared(n int) {
 		return
 	}
 	o.printf("deleted %s\n", count(n, "session"))
+}
+
+func (o *output) ended(principal string, n int) {
+	if o.json {
+		o.writeJSON(struct {
+			Principal string `json:"principal"`
+			Ended     int    `json:"ended"`
+		}{principal, n})
+		return
+	}
+	o.printf("ended %s of %s\n", count(n, "session"), keyText(principal))
+}
+
+// rekeyed reports migrate on a store other than a file.
+func (o *output) rekeyed(res admin.RekeyResult) {
+	if o.json {
+		o.writeJSON(res)
+		return
+	}
+	o.printf("%s\n", movedText(res.Rekeyed))
+}
+
+func movedText(n int) string {
+	switch n {
+	case 0:
+		return "no session was stored under its cookie token"
+	case 1:
+		return "moved 1 session from its cookie token to its hash"
+	}
+	return "moved " + count(n, "session") + " from their cookie tokens to their hashes"
+}
+
+// fileMigration is what migrate reports on a bbolt file.
+type fileMigration struct {
+	// FormatBefore and FormatAfter are the file's layout version before
+	// boltstore opened it and after tabkit closed it.
+	FormatBefore int `json:"format_before"`
+	FormatAfter  int `json:"format_after"`
+	// TokenKeyed counts the live sessions stored under their cookie
+	// token before; -1 when the file's format is not one tabkit reads.
+	TokenKeyed int `json:"token_keyed"`
+	// RekeyedOnOpen counts the sessions boltstore moved to their hashes
+	// when it opened the file; -1 when unknown.
+	RekeyedOnOpen int `json:"rekeyed_on_open"`
+	// Rekeyed counts the sessions tabkit moved afterwards (admin.Rekey).
+	Rekeyed int `json:"rekeyed"`
+	// Swept and Compacted say what tabkit removed and how the file's
+	// size changed when it rewrote the file without the old keys;
+	// absent when there were none.
+	Swept     *admin.SweepResult   `json:"swept,omitempty"`
+	Compacted *admin.CompactResult `json:"compacted,omitempty"`
+}
+
+func newFileMigration(after fileState, c *call) fileMigration {
+	m := fileMigration{
+		FormatBefore: c.before.Format, FormatAfter: after.Format,
+		TokenKeyed: c.before.TokenKeyed, RekeyedOnOpen: -1, Rekeyed: c.rekeyed.Rekeyed,
+		Swept: c.swept, Compacted: c.compacted,
+	}
+	if c.before.TokenKeyed >= 0 {
+		// The file was ours alone while open, so what tabkit found to
+		// move is what boltstore left.
+		m.RekeyedOnOpen = max(c.before.TokenKeyed-c.rekeyed.Rekeyed, 0)
+	}
+	return m
+}
+
+func (o *output) migrated(path string, after fileState, c *call) {
+	m := newFileMigration(after, c)
+	if o.json {
+		o.writeJSON(m)
+		return
+	}
+	o.printf("%s: format %d before, format %d after\n", path, m.FormatBefore, m.FormatAfter)
+	switch {
+	case m.RekeyedOnOpen > 0:
+		o.printf("boltstore %s when it opened the file\n", movedText(m.RekeyedOnOpen))
+		if m.Rekeyed > 0 {
+			o.printf("tabkit %s\n", movedText(m.Rekeyed))
+		}
+	default:
+		o.printf("%s\n", movedText(m.Rekeyed))
+	}
+	if m.Swept != nil {
+		o.printf("removed %s (%d bytes)\n", count(m.Swept.Sessions, "expired session"), m.Swept.Bytes)
+	}
+	if m.Compacted != nil {
+		o.printf("rewrote the file without the old keys: %d bytes before, %d after\n", m.Compacted.Before, m.Compacted.After)
+	}
 }
 
 func (o *output) compacted(res admin.CompactResult) {

@@ -27,9 +27,48 @@ export async function signIn(page: Page, name = 'Ann', url = `${baseURL()}/0/`):
   await expect(page.getByTestId('cashier')).toContainText(name);
 }
 
-/** Clicks a form button and waits for the page the redirect leads to. */
+/** Whether htmx runs on the page (false with JavaScript off). */
+export async function usesHtmx(page: Page): Promise<boolean> {
+  return page.evaluate(() => 'htmx' in window);
+}
+
+/**
+ * Whether a click on el goes through htmx: a form or link marked
+ * hx-post, or boosted (hx-boost="true" on the closest element that sets
+ * it), when htmx runs at all.
+ */
+async function goesThroughHtmx(el: ReturnType<Page['locator']>): Promise<boolean> {
+  return el.evaluate((node) => {
+    if (!('htmx' in window)) return false;
+    const target = node.closest('form, a');
+    if (!target) return false;
+    if (target.hasAttribute('hx-post')) return true;
+    if (target instanceof HTMLAnchorElement && target.target && target.target !== '_self') return false;
+    const boost = target.closest('[hx-boost]');
+    return boost?.getAttribute('hx-boost') === 'true';
+  });
+}
+
+/** Waits until htmx has no request in flight and nothing swapping. */
+export async function htmxSettled(page: Page): Promise<void> {
+  await page.waitForFunction(() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling'));
+}
+
+/**
+ * Clicks a form button or link and waits for what it leads to: the page
+ * the redirect leads to, or, when htmx handles the click (in place or
+ * boosted), its answer swapped in.
+ */
 export async function submit(page: Page, button: ReturnType<Page['locator']>): Promise<void> {
   await page.bringToFront();
+  if (await goesThroughHtmx(button)) {
+    await Promise.all([
+      page.waitForResponse((r) => r.request().headers()['hx-request'] === 'true'),
+      button.click(),
+    ]);
+    await htmxSettled(page);
+    return;
+  }
   await Promise.all([page.waitForNavigation(), button.click()]);
 }
 
@@ -64,8 +103,40 @@ export async function checkout(page: Page): Promise<void> {
   await submit(page, page.locator('.button-checkout'));
 }
 
+/** Signs out through the confirmation page the header's button leads to. */
 export async function signOut(page: Page): Promise<void> {
-  await submit(page, page.locator('form.signout button'));
+  await submit(page, page.getByTestId('sign-out'));
+  await expect(page.getByTestId('signout-confirm')).toBeVisible();
+  await submit(page, page.getByTestId('confirm-sign-out'));
+}
+
+export type SaleJSON = {
+  id: string;
+  tab: number;
+  total_cents: number;
+  items: { sku: string; qty: number; price_cents: number }[];
+  register: string;
+  cashier: string;
+  at: string;
+};
+
+/** The shop's sales rung up by one cashier (the suite runs in parallel). */
+export async function salesBy(request: APIRequestContext, cashier: string, base = baseURL()): Promise<SaleJSON[]> {
+  const res = await request.get(`${base}/sales.json`);
+  expect(res.status(), 'GET /sales.json').toBe(200);
+  return ((await res.json()) as SaleJSON[]).filter((s) => s.cashier === cashier);
+}
+
+/** The receipt ID in a receipt page's URL. */
+export function receiptOf(page: Page): string {
+  const m = /\/sales\/([0-9a-f-]{36})$/.exec(new URL(page.url()).pathname);
+  if (!m) throw new Error(`not a receipt URL: ${page.url()}`);
+  return m[1];
+}
+
+/** A name no other test uses, for a cashier whose sales a test counts. */
+export function uniqueName(prefix: string): string {
+  return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
 }
 
 export type CartJSON = {
@@ -90,10 +161,10 @@ export async function sessionCookie(context: BrowserContext): Promise<string | u
 export type Demo = { base: string; process: ChildProcess; stop: () => Promise<number | null> };
 
 /** Starts the built demo on a free port with the given database. */
-export function startDemo(db: string): Promise<Demo> {
+export function startDemo(db: string, ...args: string[]): Promise<Demo> {
   const bin = process.env.POS_E2E_BIN;
   if (!bin) throw new Error('POS_E2E_BIN is not set');
-  const child = spawn(bin, ['-addr', '127.0.0.1:0', '-db', db, '-pin', PIN], {
+  const child = spawn(bin, ['-addr', '127.0.0.1:0', '-db', db, '-pin', PIN, ...args], {
     env: process.env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

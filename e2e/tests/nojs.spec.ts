@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { addProduct, baseURL, cartJSON, checkout, rename, setQuantity, signIn, signOut, tabOf } from './helpers';
+import { addProduct, baseURL, cartJSON, checkout, receiptOf, rename, setQuantity, signIn, signOut, tabOf } from './helpers';
 
 test.use({ javaScriptEnabled: false });
 
@@ -29,11 +29,13 @@ test('without JavaScript every flow works', async ({ page, context }) => {
 
   // Checkout, receipt, sales list.
   await checkout(page);
-  await expect(page).toHaveURL(/\/0\/sales\/0001$/);
+  // Receipt IDs are UUIDv7s, and the ledger is the shop's: no longer 0001.
+  await expect(page).toHaveURL(/\/0\/sales\/[0-9a-f-]{36}$/);
+  const sale = receiptOf(page);
   await expect(page.getByTestId('receipt-total')).toHaveText('$16.00');
   await opened.bringToFront();
   await opened.goto(`${baseURL()}/${tabOf(opened)}/sales`);
-  await expect(opened.locator('tr[data-sale="0001"]')).toContainText('No-script till');
+  await expect(opened.locator(`tr[data-sale="${sale}"]`)).toContainText('No-script till');
   expect((await cartJSON(page.request, tabOf(opened))).items).toEqual([{ sku: 'TEA-004', qty: 1, price_cents: 450 }]);
 
   // Sign out, and back in.

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { addProduct, baseURL, cartJSON, checkout, rename, signIn, submit, tabOf } from './helpers';
+import { addProduct, baseURL, cartJSON, checkout, receiptOf, rename, signIn, submit, tabOf } from './helpers';
 
 /** Opens a second register in a new page of the same context. */
 async function openRegister(page: Page): Promise<Page> {
@@ -12,8 +12,8 @@ async function openRegister(page: Page): Promise<Page> {
 
 /** Every root-relative link and form of a page must stay in its tab. */
 async function expectLinksInTab(page: Page, tab: number): Promise<void> {
-  const urls = await page.$$eval('a[href], form[action], link[href], script[src]', (els) =>
-    els.map((el) => el.getAttribute('href') ?? el.getAttribute('action') ?? el.getAttribute('src') ?? ''),
+  const urls = await page.$$eval('a[href], form[action], link[href], script[src], [hx-post], [hx-get]', (els) =>
+    els.flatMap((el) => ['href', 'action', 'src', 'hx-post', 'hx-get'].map((a) => el.getAttribute(a) ?? '').filter((u) => u)),
   );
   const shared = /^\/(static\/|login|logout|\+\/)/;
   const rootRelative = urls.filter((u) => u.startsWith('/') && !shared.test(u));
@@ -134,17 +134,18 @@ test('a checkout in one tab shows on the Sales page of another', async ({ page }
   await addProduct(page, 'COF-007', 2); // 2 × Mocha $4.30
   await addProduct(page, 'BAK-004'); // Blueberry Muffin $3.20
   await checkout(page);
-  await expect(page).toHaveURL(new RegExp(`/${tabOf(page)}/sales/0001$`));
+  await expect(page).toHaveURL(new RegExp(`/${tabOf(page)}/sales/[0-9a-f-]{36}$`));
+  const sale = receiptOf(page);
   await expect(page.getByTestId('receipt-total')).toHaveText('$11.80');
   await page.goto(`${baseURL()}/${tabOf(page)}/`);
   await expect(page.getByTestId('cart-empty')).toBeVisible();
 
   await second.bringToFront();
   await second.goto(`${baseURL()}/${tabOf(second)}/sales`);
-  const row = second.locator('tr[data-sale="0001"]');
+  const row = second.locator(`tr[data-sale="${sale}"]`);
   await expect(row).toContainText('$11.80');
   await expect(row).toContainText(`#${tabOf(page)}`);
   await submit(second, row.locator('a'));
-  await expect(second).toHaveURL(new RegExp(`/${tabOf(second)}/sales/0001$`));
+  await expect(second).toHaveURL(new RegExp(`/${tabOf(second)}/sales/${sale}$`));
   await expect(second.getByTestId('receipt')).toContainText('Mocha');
 });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  addProduct, baseURL, cartJSON, checkout, sessionCookie, signIn, signOut, startDemo, submit, tabOf,
+  addProduct, baseURL, cartJSON, checkout, receiptOf, sessionCookie, signIn, signOut, startDemo, submit, tabOf,
 } from './helpers';
 
 test('sign-in changes the session cookie; sign-out in one tab signs out every tab', async ({ page, context }) => {
@@ -67,6 +67,7 @@ test('carts and sales survive a restart of the demo', async ({ page }) => {
     await signIn(page, 'Ann', `${demo.base}/0/`);
     await addProduct(page, 'SAN-002'); // Caprese Panini $7.40
     await checkout(page);
+    const sale = receiptOf(page);
     await page.goto(`${demo.base}/0/`);
     await addProduct(page, 'DRK-008', 2); // 2 × Berry Smoothie $4.90
 
@@ -79,7 +80,7 @@ test('carts and sales survive a restart of the demo', async ({ page }) => {
     await expect(page.getByTestId('cart-total')).toHaveText('$9.80');
     expect((await cartJSON(page.request, 0, demo.base)).items).toEqual([{ sku: 'DRK-008', qty: 2, price_cents: 490 }]);
     await page.goto(`${demo.base}/0/sales`);
-    await expect(page.locator('tr[data-sale="0001"]')).toContainText('$7.40');
+    await expect(page.locator(`tr[data-sale="${sale}"]`)).toContainText('$7.40');
   } finally {
     await demo.stop();
     fs.rmSync(dir, { recursive: true, force: true });

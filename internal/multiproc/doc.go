@@ -12,7 +12,14 @@
 //	TABKIT_REDIS_URL=redis://127.0.0.1:6390/0 go test -race ./internal/multiproc/
 //	TABKIT_REDIS_URL=redis://127.0.0.1:6390/0 go test -run '^$' -bench . -count 6 ./internal/multiproc/
 //
-// Without TABKIT_REDIS_URL the tests and the Redis benchmarks skip. The
+// TestConcurrentAddsOnPostgres runs the concurrent adds with both
+// processes on PostgreSQL (-store postgres://…), in a database it creates
+// on the server TABKIT_PG_URL names and drops afterwards:
+//
+//	TABKIT_PG_URL=$(scripts/pg-test-server.sh start) go test -race -run Postgres ./internal/multiproc/
+//
+// Without TABKIT_REDIS_URL the tests and the Redis benchmarks skip, and
+// without TABKIT_PG_URL the PostgreSQL test. The
 // tests build cmd/pos-demo once per run (with -race when the tests run
 // with it) and start it on free loopback ports.
 //

@@ -68,7 +68,7 @@ func (u *Unit) delta() store.Delta {
 func (u *Unit) expectations() map[store.Key]store.Expected {
 	var expect map[store.Key]store.Expected
 	note := func(k store.Key) {
-		if e, ok := u.read[k]; ok {
+		if e, ok := u.read.get(k); ok {
 			if expect == nil {
 				expect = make(map[store.Key]store.Expected)
 			}
@@ -150,7 +150,7 @@ func (u *Unit) commit(extra func(d *store.Delta)) (store.Meta, error) {
 		u.token, u.id, u.found = token, id, true
 		u.cookieChanged = true
 		u.rec = store.Record{Values: make(map[store.Key][]byte)}
-		u.read = nil
+		u.read.reset()
 		u.cfg.observe(Event{Kind: EventCreated, Handle: id, Principal: meta.Principal})
 	}
 	u.absorb(meta)

@@ -64,7 +64,7 @@ func (u *Unit) Destroy() error {
 	}
 	u.token, u.id, u.found = "", "", false
 	u.rec = store.Record{}
-	u.read = nil
+	u.read.reset()
 	u.clearPending()
 	u.cookieChanged = true
 	return nil

@@ -311,11 +311,7 @@ func (u *Unit) forgetTab(tab uint32) {
 			delete(p.queued, k)
 		}
 	}
-	for k := range u.read {
-		if in(k) {
-			delete(u.read, k)
-		}
-	}
+	u.read.forget(in)
 	if p.hasLabel && uint32(u.tab) == tab {
 		p.label, p.hasLabel = "", false
 	}

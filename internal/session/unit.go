@@ -37,7 +37,7 @@ type Unit struct {
 	pending pending
 	// read holds the stored value of every key the request read, for the
 	// expectations of the keys it then writes.
-	read map[store.Key]store.Expected
+	read reads
 	// updated holds what the store computed for queued updates during a
 	// commit; a store may run an update more than once, and the last run
 	// is what it stored.
@@ -180,12 +180,7 @@ func (u *Unit) base(k store.Key) ([]byte, bool, error) {
 	}
 	v, ok := u.rec.Values[k]
 	if u.found {
-		if _, seen := u.read[k]; !seen {
-			if u.read == nil {
-				u.read = make(map[store.Key]store.Expected)
-			}
-			u.read[k] = store.Expected{Value: v, Found: ok}
-		}
+		u.read.note(k, store.Expected{Value: v, Found: ok})
 	}
 	return v, ok, nil
 }
@@ -373,9 +368,7 @@ func (u *Unit) absorbValue(k store.Key, v []byte) {
 	} else {
 		u.rec.Values[k] = v
 	}
-	if _, seen := u.read[k]; seen {
-		u.read[k] = store.Expected{Value: v, Found: v != nil}
-	}
+	u.read.refresh(k, store.Expected{Value: v, Found: v != nil})
 }
 
 // SetPrincipal queues making p the session's principal ("" clears it).

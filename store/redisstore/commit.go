@@ -33,7 +33,20 @@ func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (sto
 	for k, v := range d.Set {
 		args = append(args, store.AppendKey(nil, k), v)
 	}
-	reply, err := commitScript.Run(ctx, s.client, []string{s.key(id)}, args...).StringSlice()
+	key := s.key(id)
+	var res *redis.Cmd
+	if s.waitReplicas > 0 {
+		err := s.writeAndWait(ctx, "commit", key, commitScript, func(p redis.Pipeliner) redis.Cmder {
+			res = p.EvalSha(ctx, commitScript.Hash(), []string{key}, args...)
+			return res
+		})
+		if err != nil {
+			return store.Meta{}, err
+		}
+	} else {
+		res = commitScript.Run(ctx, s.client, []string{key}, args...)
+	}
+	reply, err := res.StringSlice()
 	if err != nil {
 		return store.Meta{}, s.fail(ctx, "commit", err)
 	}
@@ -111,13 +124,16 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 		args = append(args, store.AppendKey(nil, k), v)
 	}
 	keys := []string{key}
+	if s.waitReplicas > 0 {
+		return s.createAndWait(ctx, id, plan.Meta, keys, args)
+	}
 
 	// The index entry goes in the same round trip. ZADD LT only ever
 	// lowers a score, so an entry stays at or below its session's expiry
 	// even when the create loses to a live session.
 	var res *redis.Cmd
 	var indexed *redis.IntCmd
-	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		res = p.EvalSha(ctx, createScript.Hash(), keys, args...)
 		indexed = p.ZAddArgs(ctx, s.index, redis.ZAddArgs{
 			LT:      true,
@@ -125,16 +141,40 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 		})
 		return nil
 	})
-	if isNoScript(res.Err()) && indexed.Err() == nil {
+	if isNoScript(res.Err()) {
 		res = createScript.Eval(ctx, s.client, keys, args...)
-		err = res.Err()
 	}
-	if err != nil {
+	if err := res.Err(); err != nil {
 		return store.Meta{}, s.fail(ctx, "create", err)
 	}
+	s.indexed(ctx, indexed.Err())
+	return createReply(res, plan.Meta)
+}
+
+// createAndWait is create's write with WaitReplicas: the index entry
+// first (an entry without its session is harmless: Sweep drops it), then
+// the script and WAIT on the session's master.
+func (s *Store) createAndWait(ctx context.Context, id string, m store.Meta, keys []string, args []any) (store.Meta, error) {
+	s.indexed(ctx, s.client.ZAddArgs(ctx, s.index, redis.ZAddArgs{
+		LT:      true,
+		Members: []redis.Z{{Score: indexScore(m.ExpiresAt()), Member: id}},
+	}).Err())
+	var res *redis.Cmd
+	err := s.writeAndWait(ctx, "create", keys[0], createScript, func(p redis.Pipeliner) redis.Cmder {
+		res = p.EvalSha(ctx, createScript.Hash(), keys, args...)
+		return res
+	})
+	if err != nil {
+		return store.Meta{}, err
+	}
+	return createReply(res, m)
+}
+
+// createReply reads the create script's reply.
+func createReply(res *redis.Cmd, m store.Meta) (store.Meta, error) {
 	switch reply, _ := res.Text(); reply {
 	case "ok":
-		return plan.Meta, nil
+		return m, nil
 	case "exists":
 		return store.Meta{}, store.ErrExists
 	default:
@@ -189,6 +229,7 @@ func (s *Store) commitTx(ctx context.Context, id string, d *store.Delta) (store.
 			return err
 		}, key)
 		var refused *planError
+		var written *writtenError
 		switch {
 		case err == nil:
 			if after := plan.Meta.ExpiresAt(); !after.IsZero() && (before.IsZero() || after.Before(before)) {
@@ -197,6 +238,8 @@ func (s *Store) commitTx(ctx context.Context, id string, d *store.Delta) (store.
 			return plan.Meta, nil
 		case errors.As(err, &refused):
 			return store.Meta{}, refused.err
+		case errors.As(err, &written):
+			return store.Meta{}, written.err
 		case !errors.Is(err, redis.TxFailedErr):
 			return store.Meta{}, s.fail(ctx, "commit", err)
 		case attempt >= s.maxRetries:
@@ -247,6 +290,9 @@ func (s *Store) planTx(ctx context.Context, tx *redis.Tx, key string, d *store.D
 		queuePlan(ctx, p, key, fields, &plan)
 		return nil
 	})
+	if err == nil && s.waitReplicas > 0 {
+		err = s.waitTx(ctx, tx)
+	}
 	return plan, rec.Meta.ExpiresAt(), err
 }
 

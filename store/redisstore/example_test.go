@@ -37,6 +37,18 @@ func ExampleOpen() {
 	fmt.Println(found, string(rec.Values[store.TabKey(0, "cart")]))
 }
 
+// A URL with addr parameters names a Redis Cluster; WaitReplicas makes
+// each commit wait until the session's master has copied it to its
+// replica, so a failover cannot lose it.
+func ExampleOpen_cluster() {
+	st, err := redisstore.Open("redis://10.0.0.1:6379?addr=10.0.0.2:6379&addr=10.0.0.3:6379",
+		&redisstore.Options{WaitReplicas: 1, WaitTimeout: 500 * time.Millisecond})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer st.Close()
+}
+
 // New takes a client configured by the application, here a Sentinel
 // failover client, and leaves it open on Close.
 func ExampleNew() {

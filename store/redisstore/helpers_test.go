@@ -19,9 +19,12 @@ import (
 	"github.com/tabkit/tabkit/store"
 )
 
-const skipMessage = "set TABKIT_REDIS_URL=redis://127.0.0.1:6390/0 and run a redis-server; `make test` does both"
+const (
+	skipMessage        = "set TABKIT_REDIS_URL=redis://127.0.0.1:6390/0 and run a redis-server; `make test` does both"
+	clusterSkipMessage = "set TABKIT_REDIS_CLUSTER_URL to what `scripts/redis-cluster.sh start` prints; `make test` does both"
+)
 
-// redisURL returns the test server's URL, or skips tb without one.
+// redisURL returns the single test server's URL, or skips tb without one.
 func redisURL(tb testing.TB) string {
 	tb.Helper()
 	url := os.Getenv("TABKIT_REDIS_URL")
@@ -29,6 +32,41 @@ func redisURL(tb testing.TB) string {
 		tb.Skip(skipMessage)
 	}
 	return url
+}
+
+// clusterURL returns the test cluster's URL, or skips tb without one.
+func clusterURL(tb testing.TB) string {
+	tb.Helper()
+	url := os.Getenv("TABKIT_REDIS_CLUSTER_URL")
+	if url == "" {
+		tb.Skip(clusterSkipMessage)
+	}
+	return url
+}
+
+// onEachServer runs fn as a subtest on the single test server and on the
+// test cluster, each skipped when its URL is not set.
+func onEachServer(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Run("single", func(t *testing.T) { fn(t, redisURL(t)) })
+	t.Run("cluster", func(t *testing.T) { fn(t, clusterURL(t)) })
+}
+
+// onEachSetup is onEachServer plus the cluster with WaitReplicas 1: fn
+// gets the URL and the options to start from.
+func onEachSetup(t *testing.T, fn func(t *testing.T, url string, opts Options)) {
+	onEachServer(t, func(t *testing.T, url string) { fn(t, url, Options{}) })
+	t.Run("cluster with WaitReplicas", func(t *testing.T) {
+		url, opts := waitingSetup(t)
+		fn(t, url, opts)
+	})
+}
+
+// waitingSetup returns the test cluster's URL and options with
+// WaitReplicas 1. A replica acknowledges within milliseconds, but a
+// loaded machine under -race can take far longer, so the wait may last
+// 5 s (and the client's read timeout is raised to allow it).
+func waitingSetup(t *testing.T) (string, Options) {
+	return clusterURL(t) + "&read_timeout=10s", Options{WaitReplicas: 1, WaitTimeout: 5 * time.Second}
 }
 
 // uniquePrefix returns a key prefix no other test uses, and deletes every
@@ -41,61 +79,93 @@ func uniquePrefix(tb testing.TB, url string) string {
 	return prefix
 }
 
-// deleteKeys removes every key that starts with prefix, with a client of
-// its own: the store under test is closed by then.
+// deleteKeys removes every key that starts with prefix, on every master
+// of a cluster, with a client of its own: the store under test is closed
+// by then.
 func deleteKeys(tb testing.TB, url, prefix string) {
 	tb.Helper()
 	client := newClient(tb, url)
 	defer client.Close()
 	ctx := context.Background()
-	iter := client.Scan(ctx, 0, globEscape(prefix)+"*", 1000).Iterator()
+	var mu sync.Mutex
 	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
+	collect := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, globEscape(prefix)+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
 	}
-	if err := iter.Err(); err != nil {
+	var err error
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, collect)
+	case *redis.Client:
+		err = collect(ctx, c)
+	}
+	if err != nil {
 		tb.Errorf("cleanup: scan %s*: %v", prefix, err)
 		return
 	}
-	for len(keys) > 0 {
-		n := min(len(keys), 500)
-		if err := client.Del(ctx, keys[:n]...).Err(); err != nil {
-			tb.Errorf("cleanup: del: %v", err)
-			return
+	// One key per DEL, so a cluster client can send each to its slot.
+	_, err = client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
 		}
-		keys = keys[n:]
+		return nil
+	})
+	if err != nil {
+		tb.Errorf("cleanup: del: %v", err)
 	}
 }
 
-func newClient(tb testing.TB, url string) *redis.Client {
+// newClient makes a client the way Open does: a cluster client for a URL
+// with addr parameters.
+func newClient(tb testing.TB, url string) redis.UniversalClient {
 	tb.Helper()
-	opts, err := redis.ParseURL(url)
+	client, _, err := dial(url)
 	if err != nil {
-		tb.Fatalf("ParseURL(%q): %v", url, err)
+		tb.Fatalf("dial(%q): %v", url, err)
 	}
-	return redis.NewClient(opts)
+	return client
 }
 
 // testStore is a Store on the test server with its own key prefix, the
 // client it uses, and a hook that counts what the client sends.
 type testStore struct {
 	*Store
-	client  *redis.Client
+	client  redis.UniversalClient
 	counter *counter
 	prefix  string
 }
 
-// newTestStore makes a Store with opts (KeyPrefix filled in) on a client
-// of its own, closed with the store when tb ends.
+// newTestStore makes a Store on the single test server, with opts
+// (KeyPrefix filled in), on a client of its own, closed with the store
+// when tb ends.
 func newTestStore(tb testing.TB, opts Options) *testStore {
 	tb.Helper()
-	url := redisURL(tb)
+	return newTestStoreAt(tb, redisURL(tb), opts)
+}
+
+// newTestStoreAt is newTestStore on the server or cluster at url.
+func newTestStoreAt(tb testing.TB, url string, opts Options) *testStore {
+	tb.Helper()
 	if opts.KeyPrefix == "" {
 		opts.KeyPrefix = uniquePrefix(tb, url)
 	}
 	client := newClient(tb, url)
 	c := &counter{}
-	client.AddHook(c)
+	if cluster, ok := client.(*redis.ClusterClient); ok {
+		// Commands a cluster client sends to a node it picked (SCAN on
+		// each master) pass only the node's hooks. Set before any
+		// command, this reaches every node: each sent command then counts
+		// once per node it went to.
+		cluster.OnNewNode(func(node *redis.Client) { node.AddHook(c) })
+	} else {
+		client.AddHook(c)
+	}
 	s, err := New(client, &opts)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
@@ -112,7 +182,8 @@ func newTestStore(tb testing.TB, opts Options) *testStore {
 }
 
 // counter is a redis.Hook that counts round trips: a command sent alone
-// is one, and so is a pipeline or a MULTI/EXEC block, whatever it holds.
+// is one, and so is a pipeline or a MULTI/EXEC block, whatever it holds
+// (on a cluster: per node).
 type counter struct {
 	// mu guards trips and names.
 	mu    sync.Mutex
@@ -174,13 +245,14 @@ type server struct {
 	tb   testing.TB
 	port int
 	dir  string
+	args []string // extra command-line arguments
 	cmd  *exec.Cmd
 }
 
 // startServer starts a redis-server of its own on a free loopback port,
 // without persistence, and stops it when tb ends. It skips tb when
 // redis-server is not installed.
-func startServer(tb testing.TB) *server {
+func startServer(tb testing.TB, args ...string) *server {
 	tb.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		tb.Skip("redis-server is not installed")
@@ -193,7 +265,7 @@ func startServer(tb testing.TB) *server {
 	if err := l.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	srv := &server{tb: tb, port: port, dir: tb.TempDir()}
+	srv := &server{tb: tb, port: port, dir: tb.TempDir(), args: args}
 	srv.start()
 	tb.Cleanup(srv.stop)
 	return srv
@@ -207,7 +279,10 @@ func (srv *server) start() {
 	srv.tb.Helper()
 	srv.cmd = exec.Command("redis-server",
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(srv.port),
-		"--save", "", "--appendonly", "no", "--dir", srv.dir)
+		"--save", "", "--appendonly", "no", "--dir", srv.dir,
+		// A replica gets its first copy at once, not after 5 s.
+		"--repl-diskless-sync-delay", "0")
+	srv.cmd.Args = append(srv.cmd.Args, srv.args...)
 	srv.cmd.Dir = srv.dir
 	if err := srv.cmd.Start(); err != nil {
 		srv.tb.Fatalf("start redis-server: %v", err)
@@ -226,6 +301,26 @@ func (srv *server) start() {
 			srv.stop()
 			srv.tb.Fatalf("redis-server on port %d does not answer: %v", srv.port, err)
 		}
+	}
+}
+
+// startReplica starts a server of its own that replicates master, and
+// waits, for at most ten seconds, until it is in sync.
+func startReplica(tb testing.TB, master *server) *server {
+	tb.Helper()
+	srv := startServer(tb, "--replicaof", "127.0.0.1", strconv.Itoa(master.port))
+	client := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", srv.port)})
+	defer client.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := client.Info(context.Background(), "replication").Result()
+		if err == nil && strings.Contains(info, "master_link_status:up") {
+			return srv
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("replica on port %d not in sync with port %d: %v %q", srv.port, master.port, err, info)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

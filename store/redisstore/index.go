@@ -43,10 +43,23 @@ func indexScore(at time.Time) float64 {
 // reported: the entry then stays late until a Sweep after its old score
 // corrects it, and Redis expires the session on time meanwhile.
 func (s *Store) lowerIndex(ctx context.Context, id string, at time.Time) {
-	_ = s.client.ZAddArgs(ctx, s.index, redis.ZAddArgs{
+	s.indexed(ctx, s.client.ZAddArgs(ctx, s.index, redis.ZAddArgs{
 		XX: true, LT: true,
 		Members: []redis.Z{{Score: indexScore(at), Member: id}},
-	}).Err()
+	}).Err())
+}
+
+// indexed takes the outcome of an index update that goes with a
+// session's own write. The session's write decides the commit: on a
+// cluster the index lives on one master, and a failure of that master
+// must not fail the sessions of the others. A session whose entry is
+// missing or late is still expired by Redis on time; Sweep and the
+// MaxSessions count miss it (and creates under MaxSessions need the
+// index anyway, to count).
+func (s *Store) indexed(ctx context.Context, err error) {
+	if err != nil {
+		s.reloadSlots(ctx, err)
+	}
 }
 
 // checkQuota returns store.ErrFull when MaxSessions sessions are stored

@@ -11,6 +11,27 @@ import (
 	"github.com/tabkit/tabkit/store"
 )
 
+// A session is one hash, <prefix>{<id>}. The braces make the ID the
+// key's hash tag: Redis Cluster hashes only what is inside them, so
+// whatever is kept per session lands in the session's slot. key,
+// keyPattern and idOfKey are the only places that know this shape.
+
+// key is session id's hash.
+func (s *Store) key(id string) string { return s.prefix + "{" + id + "}" }
+
+// keyPattern is the SCAN MATCH pattern of every session key of the store.
+func (s *Store) keyPattern() string { return globEscape(s.prefix) + "{*" }
+
+// idOfKey returns the ID of a session key that keyPattern matched, and
+// false for another key that it matched too.
+func (s *Store) idOfKey(key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, s.prefix+"{")
+	if !ok || len(rest) < 2 || !strings.HasSuffix(rest, "}") {
+		return "", false
+	}
+	return rest[:len(rest)-1], true
+}
+
 // A session is one hash. Its values' field names are store.AppendKey
 // bytes, which start with 's' or 't'; the meta fields start with '#' so the
 // two can never collide. The fields the commit script reads or changes are

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"cmp"
+	"time"
 
 	"github.com/tabkit/tabkit/store"
 )
@@ -36,13 +37,32 @@ type Options struct {
 	// between its read and its write; then it fails with an error wrapping
 	// store.ErrUnavailable. Default 32. Zero means the default.
 	MaxRetries int
+
+	// WaitReplicas makes every commit and delete wait until this many
+	// replicas of the master that took it have acknowledged it (Redis's
+	// WAIT, sent on the same connection right after the write). A write
+	// that fewer replicas acknowledge within WaitTimeout fails with an
+	// error wrapping store.ErrUnavailable and ErrNotReplicated, although
+	// the master has applied it. Set it to the number of replicas each
+	// master has, so that a failover cannot lose an acknowledged change.
+	// It needs a *redis.Client (single server or Sentinel) or a
+	// *redis.ClusterClient. Zero (the default) waits for none: a commit is
+	// acknowledged once the master has applied it, and a failover can lose
+	// the last changes before it.
+	WaitReplicas int
+
+	// WaitTimeout bounds each wait for replicas when WaitReplicas is set.
+	// It must be shorter than the client's read timeout. Default 1s. Zero
+	// means the default.
+	WaitTimeout time.Duration
 }
 
 // DefaultOptions are the options New and Open use for a nil *Options, and
 // the values that fill in zero fields.
 var DefaultOptions = Options{
-	KeyPrefix:  "tabkit:",
-	MaxRetries: 32,
+	KeyPrefix:   "tabkit:",
+	MaxRetries:  32,
+	WaitTimeout: time.Second,
 }
 
 // withDefaults returns opts with zero fields filled in. A DefaultOptions
@@ -54,5 +74,6 @@ func (opts *Options) withDefaults() Options {
 	}
 	o.KeyPrefix = cmp.Or(o.KeyPrefix, DefaultOptions.KeyPrefix, "tabkit:")
 	o.MaxRetries = cmp.Or(o.MaxRetries, DefaultOptions.MaxRetries, 32)
+	o.WaitTimeout = cmp.Or(o.WaitTimeout, DefaultOptions.WaitTimeout, time.Second)
 	return o
 }

@@ -1,10 +1,12 @@
 package redisstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +34,10 @@ type Store struct {
 	maxBytes    int64
 	maxSessions int64
 	maxRetries  int
+	// waitReplicas and waitTimeout are Options.WaitReplicas and
+	// WaitTimeout: each write waits for that many replicas.
+	waitReplicas int
+	waitTimeout  time.Duration
 	// scanCount is the COUNT hint of List's and Stats's SCAN.
 	scanCount int64
 
@@ -65,15 +71,20 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 	if o.MaxSessionBytes < 0 || o.MaxSessions < 0 || o.MaxRetries < 0 {
 		return nil, errors.New("redisstore: negative limit in options")
 	}
+	if err := checkWaitOptions(client, &o); err != nil {
+		return nil, err
+	}
 	return &Store{
-		client:      client,
-		prefix:      o.KeyPrefix,
-		index:       o.KeyPrefix + "index",
-		now:         o.Now,
-		maxBytes:    o.MaxSessionBytes,
-		maxSessions: o.MaxSessions,
-		maxRetries:  o.MaxRetries,
-		scanCount:   256,
+		client:       client,
+		prefix:       o.KeyPrefix,
+		index:        o.KeyPrefix + "index",
+		now:          o.Now,
+		maxBytes:     o.MaxSessionBytes,
+		maxSessions:  o.MaxSessions,
+		maxRetries:   o.MaxRetries,
+		waitReplicas: o.WaitReplicas,
+		waitTimeout:  o.WaitTimeout,
+		scanCount:    256,
 	}, nil
 }
 
@@ -87,40 +98,100 @@ const (
 	openDialerRetries = 2
 )
 
-// Open connects to the Redis at url (redis://[user:password@]host:port/db,
-// or rediss:// for TLS; options as query parameters, see redis.ParseURL),
-// checks it answers, and returns a Store that owns the connection: Close
-// closes it. Without timeouts in the URL it uses 2 s dial, read and write
-// timeouts; for other client settings, make the client and call New.
+// Open connects to the Redis at url, checks it answers, and returns a
+// Store that owns the connection: Close closes it.
+//
+// A single server is redis://[user:password@]host:port/db, or rediss://
+// for TLS, with client options as query parameters (see redis.ParseURL).
+// A URL with addr parameters names a Redis Cluster by some of its nodes,
+// redis://host:port?addr=host2:port2&addr=host3:port3 (see
+// redis.ParseClusterURL; one node is enough, repeated as
+// redis://host:port?addr=host:port); the Store then uses a
+// redis.ClusterClient, which finds the other nodes and follows failovers
+// by itself. A cluster has only database 0.
+//
+// Without timeouts in the URL, Open uses 2 s dial, read and write
+// timeouts. For Sentinel or other client settings, make the client and
+// call New.
 func Open(url string, opts *Options) (*Store, error) {
-	ropts, err := redis.ParseURL(url)
+	client, addr, err := dial(url)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: %w", err)
+		return nil, err
 	}
-	if ropts.DialTimeout == 0 {
-		ropts.DialTimeout = openDialTimeout
-	}
-	if ropts.ReadTimeout == 0 {
-		ropts.ReadTimeout = openIOTimeout
-	}
-	if ropts.WriteTimeout == 0 {
-		ropts.WriteTimeout = openIOTimeout
-	}
-	ropts.DialerRetries = openDialerRetries
-	client := redis.NewClient(ropts)
 	s, err := New(client, opts)
 	if err != nil {
 		_ = client.Close()
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), ropts.DialTimeout+ropts.ReadTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pingTimeout(client))
 	defer cancel()
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("redisstore: ping %s: %w", ropts.Addr, unavailable(err))
+		return nil, fmt.Errorf("redisstore: ping %s: %w", addr, unavailable(err))
+	}
+	if _, single := client.(*redis.Client); single && isClusterNode(ctx, client) {
+		_ = client.Close()
+		return nil, fmt.Errorf("redisstore: %s is a Redis Cluster node; name the cluster with addr parameters, "+
+			"as in redis://%s?addr=%s", addr, addr, addr)
 	}
 	s.ownsClient = true
 	return s, nil
+}
+
+// pingTimeout is how long Open waits for its first answer: a dial and a
+// read, and for a cluster the read of its map of slots first.
+func pingTimeout(client redis.UniversalClient) time.Duration {
+	switch c := client.(type) {
+	case *redis.Client:
+		return max(c.Options().DialTimeout, 0) + max(c.Options().ReadTimeout, 0) + time.Second
+	case *redis.ClusterClient:
+		return max(c.Options().DialTimeout, 0) + 2*max(c.Options().ReadTimeout, 0) + time.Second
+	}
+	return openDialTimeout + openIOTimeout + time.Second
+}
+
+// isClusterNode reports whether the server says it runs in cluster mode,
+// where a client of that one node would reach only its own slots (and
+// List would see only its sessions). A server that does not let the
+// store run INFO is taken for a single server.
+func isClusterNode(ctx context.Context, client redis.UniversalClient) bool {
+	info, err := client.Info(ctx, "cluster").Result()
+	return err == nil && strings.Contains(info, "cluster_enabled:1")
+}
+
+// dial makes the client for Open's URL: a ClusterClient when the URL has
+// addr parameters, a Client otherwise. addr names the server for errors.
+func dial(rawURL string) (client redis.UniversalClient, addr string, err error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, "", fmt.Errorf("redisstore: %w", err)
+	}
+	if !u.Query().Has("addr") {
+		ropts, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, "", fmt.Errorf("redisstore: %w", err)
+		}
+		ropts.DialTimeout = cmp.Or(ropts.DialTimeout, openDialTimeout)
+		ropts.ReadTimeout = cmp.Or(ropts.ReadTimeout, openIOTimeout)
+		ropts.WriteTimeout = cmp.Or(ropts.WriteTimeout, openIOTimeout)
+		ropts.DialerRetries = openDialerRetries
+		return redis.NewClient(ropts), ropts.Addr, nil
+	}
+	// redis.ParseClusterURL ignores the path; a database other than 0
+	// would be silently dropped, so refuse it.
+	if p := strings.TrimPrefix(u.Path, "/"); p != "" && p != "0" {
+		return nil, "", fmt.Errorf("redisstore: %s: a Redis Cluster has only database 0", u.Redacted())
+	}
+	u.Path = ""
+	copts, err := redis.ParseClusterURL(u.String())
+	if err != nil {
+		return nil, "", fmt.Errorf("redisstore: %w", err)
+	}
+	copts.DialTimeout = cmp.Or(copts.DialTimeout, openDialTimeout)
+	copts.ReadTimeout = cmp.Or(copts.ReadTimeout, openIOTimeout)
+	copts.WriteTimeout = cmp.Or(copts.WriteTimeout, openIOTimeout)
+	copts.DialerRetries = openDialerRetries
+	return redis.NewClusterClient(copts), "cluster " + strings.Join(copts.Addrs, ","), nil
 }
 
 // Close makes every later call fail with store.ErrClosed and, for a
@@ -131,10 +202,6 @@ func (s *Store) Close() error {
 	}
 	return s.client.Close()
 }
-
-// key is the session's hash. The braces make the ID the hash tag, so
-// anything kept per session shares its Redis Cluster slot.
-func (s *Store) key(id string) string { return s.prefix + "{" + id + "}" }
 
 // check does the checks every method starts with.
 func (s *Store) check(ctx context.Context, id string) error {
@@ -170,19 +237,32 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 }
 
 // Delete implements store.Store: the session's hash and its index entry
-// go in one round trip.
+// go in one round trip (two with WaitReplicas: the hash's DEL and WAIT go
+// to its master). Only the DEL decides the outcome: an index entry left
+// behind is harmless (Sweep drops it).
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.check(ctx, id); err != nil {
 		return err
 	}
-	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, s.key(id))
-		p.ZRem(ctx, s.index, id)
+	key := s.key(id)
+	if s.waitReplicas > 0 {
+		err := s.writeAndWait(ctx, "delete", key, nil, func(p redis.Pipeliner) redis.Cmder { return p.Del(ctx, key) })
+		if err != nil {
+			return err
+		}
+		s.indexed(ctx, s.client.ZRem(ctx, s.index, id).Err())
+		return nil
+	}
+	var del, unindexed redis.Cmder
+	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		del = p.Del(ctx, key)
+		unindexed = p.ZRem(ctx, s.index, id)
 		return nil
 	})
-	if err != nil {
+	if err := del.Err(); err != nil {
 		return s.fail(ctx, "delete", err)
 	}
+	s.indexed(ctx, unindexed.Err())
 	return nil
 }
 
@@ -217,7 +297,21 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
+	s.reloadSlots(ctx, err)
 	return fmt.Errorf("redisstore: %s: %w", op, unavailable(err))
+}
+
+// reloadSlots has a cluster client reload its map of slots after err
+// says a node is down or a slot has moved. The client does that itself
+// after a MOVED reply it followed, but not after a refused connection
+// (nor for a transaction, nor for a node's own client), so a slot whose
+// master failed would keep pointing at the dead node until the client's
+// periodic reload, a minute later. Reloads are asynchronous and
+// coalesced, at most one every 200 ms.
+func (s *Store) reloadSlots(ctx context.Context, err error) {
+	if cluster, ok := s.client.(*redis.ClusterClient); ok && (isUnavailable(err) || isRedirect(err)) {
+		cluster.ReloadState(ctx)
+	}
 }
 
 // unavailable wraps err in store.ErrUnavailable when it means the server

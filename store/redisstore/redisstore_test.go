@@ -20,13 +20,22 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	url := redisURL(t)
-	storetest.Run(t, func(t *testing.T, now store.Clock) store.Store {
-		s, err := Open(url, &Options{KeyPrefix: uniquePrefix(t, url), Now: now})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		return s
+	run := func(t *testing.T, url string, opts Options) {
+		storetest.Run(t, func(t *testing.T, now store.Clock) store.Store {
+			o := opts
+			o.KeyPrefix, o.Now = uniquePrefix(t, url), now
+			s, err := Open(url, &o)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			return s
+		})
+	}
+	onEachServer(t, func(t *testing.T, url string) { run(t, url, Options{}) })
+	// Every master of the test cluster has one replica.
+	t.Run("cluster with WaitReplicas", func(t *testing.T) {
+		url, opts := waitingSetup(t)
+		run(t, url, opts)
 	})
 }
 
@@ -276,242 +285,266 @@ func TestOutage(t *testing.T) {
 // TestNoLostUpdateAcrossClients races read-modify-writes of one key
 // through two Stores with separate connections, as two processes would.
 func TestNoLostUpdateAcrossClients(t *testing.T) {
-	url := redisURL(t)
-	prefix := uniquePrefix(t, url)
-	var stores [2]*Store
-	for i := range stores {
-		s, err := Open(url, &Options{KeyPrefix: prefix})
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		stores[i] = s
-	}
-	const id = "shared-counter"
-	const workers, perWorker = 32, 50
-	counter := store.SessionKey("n")
-	mustCommit(t, stores[0], id, store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour)})
-	increment := func(old []byte, found bool) ([]byte, error) {
-		n := 0
-		if found {
-			var err error
-			if n, err = strconv.Atoi(string(old)); err != nil {
-				return nil, err
+	onEachSetup(t, func(t *testing.T, url string, opts Options) {
+		opts.KeyPrefix = uniquePrefix(t, url)
+		var stores [2]*Store
+		for i := range stores {
+			s, err := Open(url, &opts)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
 			}
+			t.Cleanup(func() { _ = s.Close() })
+			stores[i] = s
 		}
-		return strconv.AppendInt(nil, int64(n+1), 10), nil
-	}
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range workers {
-		wg.Go(func() {
-			<-start
-			s := stores[i%2]
-			for range perWorker {
-				if _, err := s.Commit(t.Context(), id, store.Delta{Update: map[store.Key]store.UpdateFunc{counter: increment}}); err != nil {
-					t.Errorf("worker %d: %v", i, err)
-					return
+		const id = "shared-counter"
+		const workers, perWorker = 32, 50
+		counter := store.SessionKey("n")
+		mustCommit(t, stores[0], id, store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour)})
+		increment := func(old []byte, found bool) ([]byte, error) {
+			n := 0
+			if found {
+				var err error
+				if n, err = strconv.Atoi(string(old)); err != nil {
+					return nil, err
 				}
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
-	rec, found, err := stores[1].Load(t.Context(), id)
-	if err != nil || !found {
-		t.Fatalf("Load: found=%v, %v", found, err)
-	}
-	if got, want := string(rec.Values[counter]), strconv.Itoa(workers*perWorker); got != want {
-		t.Errorf("counter: got %s, want %s", got, want)
-	}
+			return strconv.AppendInt(nil, int64(n+1), 10), nil
+		}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range workers {
+			wg.Go(func() {
+				<-start
+				s := stores[i%2]
+				for range perWorker {
+					if _, err := s.Commit(t.Context(), id, store.Delta{Update: map[store.Key]store.UpdateFunc{counter: increment}}); err != nil {
+						t.Errorf("worker %d: %v", i, err)
+						return
+					}
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		rec, found, err := stores[1].Load(t.Context(), id)
+		if err != nil || !found {
+			t.Fatalf("Load: found=%v, %v", found, err)
+		}
+		if got, want := string(rec.Values[counter]), strconv.Itoa(workers*perWorker); got != want {
+			t.Errorf("counter: got %s, want %s", got, want)
+		}
+	})
 }
 
 // TestListAndStatsManyPages walks more sessions than one SCAN reply
 // holds.
 func TestListAndStatsManyPages(t *testing.T) {
-	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now})
-	ctx := t.Context()
-	const sessions, expiring = 500, 100
-	now := clock.Now()
-	var wantBytes int64
-	for i := range sessions {
-		idle := now.Add(time.Hour)
-		if i < expiring {
-			idle = now.Add(time.Minute)
+	onEachServer(t, func(t *testing.T, url string) {
+		clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
+		s := newTestStoreAt(t, url, Options{Now: clock.Now})
+		ctx := t.Context()
+		const sessions, expiring = 500, 100
+		now := clock.Now()
+		var wantBytes int64
+		for i := range sessions {
+			idle := now.Add(time.Hour)
+			if i < expiring {
+				idle = now.Add(time.Minute)
+			}
+			m := mustCommit(t, s, fmt.Sprintf("s%03d", i), store.Delta{
+				Create: true, IdleDeadline: idle,
+				Set: map[store.Key][]byte{store.SessionKey("i"): []byte(strconv.Itoa(i))},
+			})
+			wantBytes += m.Bytes
 		}
-		m := mustCommit(t, s, fmt.Sprintf("s%03d", i), store.Delta{
-			Create: true, IdleDeadline: idle,
-			Set: map[store.Key][]byte{store.SessionKey("i"): []byte(strconv.Itoa(i))},
+		clock.Advance(2 * time.Minute)
+		s.counter.take()
+
+		stats, err := s.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (store.Stats{Sessions: sessions, Bytes: wantBytes, Expired: expiring}); stats != want {
+			t.Errorf("Stats: got %+v, want %+v", stats, want)
+		}
+		if scans := s.counter.count("scan"); scans < 2 {
+			t.Errorf("Stats sent %d SCANs, want several pages", scans)
+		}
+
+		seen := make(map[string]bool)
+		err = s.List(ctx, func(id string, m store.Meta) bool {
+			if seen[id] {
+				t.Errorf("List: %q twice", id)
+			}
+			seen[id] = true
+			if m.Bytes == 0 || m.Expired(clock.Now()) {
+				t.Errorf("List: %q with meta %+v", id, m)
+			}
+			return true
 		})
-		wantBytes += m.Bytes
-	}
-	clock.Advance(2 * time.Minute)
-	s.counter.take()
-
-	stats, err := s.Stats(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (store.Stats{Sessions: sessions, Bytes: wantBytes, Expired: expiring}); stats != want {
-		t.Errorf("Stats: got %+v, want %+v", stats, want)
-	}
-	if scans := s.counter.count("scan"); scans < 2 {
-		t.Errorf("Stats sent %d SCANs, want several pages", scans)
-	}
-
-	seen := make(map[string]bool)
-	err = s.List(ctx, func(id string, m store.Meta) bool {
-		if seen[id] {
-			t.Errorf("List: %q twice", id)
+		if err != nil {
+			t.Fatal(err)
 		}
-		seen[id] = true
-		if m.Bytes == 0 || m.Expired(clock.Now()) {
-			t.Errorf("List: %q with meta %+v", id, m)
+		if len(seen) != sessions-expiring {
+			t.Errorf("List: saw %d sessions, want %d", len(seen), sessions-expiring)
 		}
-		return true
+
+		calls := 0
+		if err := s.List(ctx, func(string, store.Meta) bool { calls++; return calls < 300 }); err != nil || calls != 300 {
+			t.Errorf("List stopped after 300: got %d calls, %v", calls, err)
+		}
+
+		res, err := s.Sweep(ctx)
+		if err != nil || res.Sessions != expiring {
+			t.Errorf("Sweep: got %+v, %v, want %d sessions", res, err, expiring)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(seen) != sessions-expiring {
-		t.Errorf("List: saw %d sessions, want %d", len(seen), sessions-expiring)
-	}
-
-	calls := 0
-	if err := s.List(ctx, func(string, store.Meta) bool { calls++; return calls < 300 }); err != nil || calls != 300 {
-		t.Errorf("List stopped after 300: got %d calls, %v", calls, err)
-	}
-
-	res, err := s.Sweep(ctx)
-	if err != nil || res.Sessions != expiring {
-		t.Errorf("Sweep: got %+v, %v, want %d sessions", res, err, expiring)
-	}
 }
 
 // TestScriptCacheFlushed checks the scripts still run after the server
 // lost them (a restart, SCRIPT FLUSH).
 func TestScriptCacheFlushed(t *testing.T) {
-	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now})
-	ctx := t.Context()
-	create := store.Delta{Create: true, IdleDeadline: clock.Now().Add(time.Minute)}
-	steps := []struct {
-		name string
-		call func() error
-	}{
-		{"create", func() error { _, err := s.Commit(ctx, "a", create); return err }},
-		{"set", func() error {
-			_, err := s.Commit(ctx, "a", store.Delta{Set: map[store.Key][]byte{store.SessionKey("k"): []byte("v")}})
-			return err
-		}},
-		{"sweep", func() error {
-			clock.Advance(time.Hour)
-			res, err := s.Sweep(ctx)
-			if err == nil && res.Sessions != 1 {
-				err = fmt.Errorf("swept %d sessions, want 1", res.Sessions)
+	onEachSetup(t, func(t *testing.T, url string, opts Options) {
+		clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
+		opts.Now = clock.Now
+		s := newTestStoreAt(t, url, opts)
+		ctx := t.Context()
+		create := store.Delta{Create: true, IdleDeadline: clock.Now().Add(time.Minute)}
+		steps := []struct {
+			name string
+			call func() error
+		}{
+			{"create", func() error { _, err := s.Commit(ctx, "a", create); return err }},
+			{"set", func() error {
+				_, err := s.Commit(ctx, "a", store.Delta{Set: map[store.Key][]byte{store.SessionKey("k"): []byte("v")}})
+				return err
+			}},
+			{"update", func() error {
+				_, err := s.Commit(ctx, "a", store.Delta{Update: map[store.Key]store.UpdateFunc{
+					store.SessionKey("k"): func(old []byte, _ bool) ([]byte, error) { return append(old, 'w'), nil },
+				}})
+				return err
+			}},
+			{"create and delete", func() error {
+				if _, err := s.Commit(ctx, "b", create); err != nil {
+					return err
+				}
+				return s.Delete(ctx, "b")
+			}},
+			{"sweep", func() error {
+				clock.Advance(time.Hour)
+				res, err := s.Sweep(ctx)
+				if err == nil && res.Sessions != 1 {
+					err = fmt.Errorf("swept %d sessions, want 1", res.Sessions)
+				}
+				return err
+			}},
+		}
+		for _, step := range steps {
+			if err := s.client.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
 			}
-			return err
-		}},
-	}
-	for _, step := range steps {
-		if err := s.client.ScriptFlush(ctx).Err(); err != nil {
-			t.Fatal(err)
+			if err := step.call(); err != nil {
+				t.Errorf("%s after SCRIPT FLUSH: %v", step.name, err)
+			}
 		}
-		if err := step.call(); err != nil {
-			t.Errorf("%s after SCRIPT FLUSH: %v", step.name, err)
-		}
-	}
+	})
 }
 
 func TestMaxSessions(t *testing.T) {
-	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now, MaxSessions: 3})
-	ctx := t.Context()
-	create := func(id string, life time.Duration) error {
-		_, err := s.Commit(ctx, id, store.Delta{Create: true, IdleDeadline: clock.Now().Add(life)})
-		return err
-	}
-	for i, life := range []time.Duration{time.Minute, time.Hour, time.Hour} {
-		if err := create(fmt.Sprint(i), life); err != nil {
-			t.Fatalf("create %d: %v", i, err)
+	onEachServer(t, func(t *testing.T, url string) {
+		clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
+		s := newTestStoreAt(t, url, Options{Now: clock.Now, MaxSessions: 3})
+		ctx := t.Context()
+		create := func(id string, life time.Duration) error {
+			_, err := s.Commit(ctx, id, store.Delta{Create: true, IdleDeadline: clock.Now().Add(life)})
+			return err
 		}
-	}
-	if err := create("full", time.Hour); !errors.Is(err, store.ErrFull) {
-		t.Fatalf("create over the quota: got %v, want %v", err, store.ErrFull)
-	}
-	if err := create("1", time.Hour); !errors.Is(err, store.ErrExists) {
-		t.Errorf("create of a live ID over the quota: got %v, want %v", err, store.ErrExists)
-	}
-	// Existing sessions keep working.
-	mustCommit(t, s, "1", store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
-	// A deleted or expired session makes room.
-	if err := s.Delete(ctx, "2"); err != nil {
-		t.Fatal(err)
-	}
-	if err := create("room", time.Hour); err != nil {
-		t.Fatalf("create after a delete: %v", err)
-	}
-	clock.Advance(2 * time.Minute)
-	if err := create("after-expiry", time.Hour); err != nil {
-		t.Fatalf("create after an expiry: %v", err)
-	}
-	if err := create("full-again", time.Hour); !errors.Is(err, store.ErrFull) {
-		t.Fatalf("create over the quota: got %v, want %v", err, store.ErrFull)
-	}
+		for i, life := range []time.Duration{time.Minute, time.Hour, time.Hour} {
+			if err := create(fmt.Sprint(i), life); err != nil {
+				t.Fatalf("create %d: %v", i, err)
+			}
+		}
+		if err := create("full", time.Hour); !errors.Is(err, store.ErrFull) {
+			t.Fatalf("create over the quota: got %v, want %v", err, store.ErrFull)
+		}
+		if err := create("1", time.Hour); !errors.Is(err, store.ErrExists) {
+			t.Errorf("create of a live ID over the quota: got %v, want %v", err, store.ErrExists)
+		}
+		// Existing sessions keep working.
+		mustCommit(t, s, "1", store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
+		// A deleted or expired session makes room.
+		if err := s.Delete(ctx, "2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := create("room", time.Hour); err != nil {
+			t.Fatalf("create after a delete: %v", err)
+		}
+		clock.Advance(2 * time.Minute)
+		if err := create("after-expiry", time.Hour); err != nil {
+			t.Fatalf("create after an expiry: %v", err)
+		}
+		if err := create("full-again", time.Hour); !errors.Is(err, store.ErrFull) {
+			t.Fatalf("create over the quota: got %v, want %v", err, store.ErrFull)
+		}
+	})
 }
 
 func TestMaxSessionBytes(t *testing.T) {
-	s := newTestStore(t, Options{MaxSessionBytes: 10})
-	set := func(d store.Delta, v string) store.Delta {
-		d.Set = map[store.Key][]byte{store.SessionKey("k"): []byte(v)}
-		return d
-	}
-	tests := []struct {
-		name string
-		id   string
-		d    store.Delta
-		want error
-	}{
-		{"create over the store's limit", "a", set(store.Delta{Create: true}, "1234567890"), store.ErrTooLarge},
-		{"create under the limit", "a", set(store.Delta{Create: true}, "1234"), nil},
-		{"set over the limit", "a", set(store.Delta{}, "1234567890"), store.ErrTooLarge},
-		{"a looser delta limit does not lift it", "a", set(store.Delta{MaxBytes: 100}, "1234567890"), store.ErrTooLarge},
-		{"a tighter delta limit applies", "a", set(store.Delta{MaxBytes: 5}, "12345"), store.ErrTooLarge},
-		{"update over the limit", "a", store.Delta{Update: map[store.Key]store.UpdateFunc{
-			store.SessionKey("k"): func(old []byte, _ bool) ([]byte, error) { return append(old, "678901"...), nil },
-		}}, store.ErrTooLarge},
-		{"set at the limit", "a", set(store.Delta{}, "123456789"), nil},
-	}
-	for _, tt := range tests {
-		_, err := s.Commit(t.Context(), tt.id, tt.d)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+	onEachServer(t, func(t *testing.T, url string) {
+		s := newTestStoreAt(t, url, Options{MaxSessionBytes: 10})
+		set := func(d store.Delta, v string) store.Delta {
+			d.Set = map[store.Key][]byte{store.SessionKey("k"): []byte(v)}
+			return d
 		}
-	}
+		tests := []struct {
+			name string
+			id   string
+			d    store.Delta
+			want error
+		}{
+			{"create over the store's limit", "a", set(store.Delta{Create: true}, "1234567890"), store.ErrTooLarge},
+			{"create under the limit", "a", set(store.Delta{Create: true}, "1234"), nil},
+			{"set over the limit", "a", set(store.Delta{}, "1234567890"), store.ErrTooLarge},
+			{"a looser delta limit does not lift it", "a", set(store.Delta{MaxBytes: 100}, "1234567890"), store.ErrTooLarge},
+			{"a tighter delta limit applies", "a", set(store.Delta{MaxBytes: 5}, "12345"), store.ErrTooLarge},
+			{"update over the limit", "a", store.Delta{Update: map[store.Key]store.UpdateFunc{
+				store.SessionKey("k"): func(old []byte, _ bool) ([]byte, error) { return append(old, "678901"...), nil },
+			}}, store.ErrTooLarge},
+			{"set at the limit", "a", set(store.Delta{}, "123456789"), nil},
+		}
+		for _, tt := range tests {
+			_, err := s.Commit(t.Context(), tt.id, tt.d)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("%s: got %v, want %v", tt.name, err, tt.want)
+			}
+		}
+	})
 }
 
 func TestCorruptRecord(t *testing.T) {
-	s := newTestStore(t, Options{})
-	ctx := t.Context()
-	tests := []struct {
-		name   string
-		fields []any
-	}{
-		{"no meta", []any{"sa", "1"}},
-		{"bad blob", []any{fieldMeta, "x", fieldVersion, "1", fieldBytes, "0"}},
-		{"bad key", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", "q", "1"}},
-		{"bad tab bytes", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldTabBytes, "x"}},
-	}
-	for i, tt := range tests {
-		id := strconv.Itoa(i)
-		if err := s.client.HSet(ctx, s.key(id), tt.fields...).Err(); err != nil {
-			t.Fatal(err)
+	onEachServer(t, func(t *testing.T, url string) {
+		s := newTestStoreAt(t, url, Options{})
+		ctx := t.Context()
+		tests := []struct {
+			name   string
+			fields []any
+		}{
+			{"no meta", []any{"sa", "1"}},
+			{"bad blob", []any{fieldMeta, "x", fieldVersion, "1", fieldBytes, "0"}},
+			{"bad key", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", "q", "1"}},
+			{"bad tab bytes", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldTabBytes, "x"}},
 		}
-		if _, _, err := s.Load(ctx, id); !errors.Is(err, store.ErrCorrupt) {
-			t.Errorf("%s: Load got %v, want %v", tt.name, err, store.ErrCorrupt)
+		for i, tt := range tests {
+			id := strconv.Itoa(i)
+			if err := s.client.HSet(ctx, s.key(id), tt.fields...).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := s.Load(ctx, id); !errors.Is(err, store.ErrCorrupt) {
+				t.Errorf("%s: Load got %v, want %v", tt.name, err, store.ErrCorrupt)
+			}
 		}
-	}
+	})
 }
 
 func TestNewAndOpenRefuse(t *testing.T) {
@@ -611,6 +644,10 @@ func TestIsUnavailable(t *testing.T) {
 		{errors.New("LOADING Redis is loading the dataset in memory"), true},
 		{errors.New("OOM command not allowed when used memory > 'maxmemory'."), true},
 		{errors.New("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{redisError("MOVED 3999 127.0.0.1:7391"), true},
+		{redisError("ASK 3999 127.0.0.1:7391"), true},
+		{redisError("CLUSTERDOWN The cluster is down"), true},
+		{redisError("ASKEW not a redirect"), false},
 		{context.Canceled, false},
 		{redis.Nil, false},
 	}
@@ -620,6 +657,12 @@ func TestIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// redisError is an error reply as the client reports it.
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}
 
 func TestGlobEscape(t *testing.T) {
 	if got, want := globEscape(`a*b?c[d]e\f:`), `a\*b\?c\[d\]e\\f:`; got != want {
@@ -671,95 +714,118 @@ func TestSessionLocks(t *testing.T) {
 // TestHighTabNumber checks the script's arithmetic on the largest tab
 // numbers, which it decodes from four bytes.
 func TestHighTabNumber(t *testing.T) {
-	s := newTestStore(t, Options{})
-	const id, tab = "high", uint32(1<<32 - 2)
-	mustCommit(t, s, id, store.Delta{Create: true})
-	mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
-		m.Tabs[tab] = store.TabInfo{Label: "last"}
-		return nil
-	}})
-	m := mustCommit(t, s, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(tab, "cart"): []byte("12345")}})
-	if got := m.Tabs[tab].Bytes; got != 9 {
-		t.Errorf("Tabs[%d].Bytes: got %d, want 9", tab, got)
-	}
-	if m.NextTab != tab+1 {
-		t.Errorf("NextTab: got %d, want %d", m.NextTab, tab+1)
-	}
-	rec, _, err := s.Load(t.Context(), id)
-	if err != nil || string(rec.Values[store.TabKey(tab, "cart")]) != "12345" || rec.Meta.Tabs[tab].Label != "last" {
-		t.Errorf("Load: got %+v, %v", rec, err)
-	}
+	onEachServer(t, func(t *testing.T, url string) {
+		s := newTestStoreAt(t, url, Options{})
+		const id, tab = "high", uint32(1<<32 - 2)
+		mustCommit(t, s, id, store.Delta{Create: true})
+		mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
+			m.Tabs[tab] = store.TabInfo{Label: "last"}
+			return nil
+		}})
+		m := mustCommit(t, s, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(tab, "cart"): []byte("12345")}})
+		if got := m.Tabs[tab].Bytes; got != 9 {
+			t.Errorf("Tabs[%d].Bytes: got %d, want 9", tab, got)
+		}
+		if m.NextTab != tab+1 {
+			t.Errorf("NextTab: got %d, want %d", m.NextTab, tab+1)
+		}
+		rec, _, err := s.Load(t.Context(), id)
+		if err != nil || string(rec.Values[store.TabKey(tab, "cart")]) != "12345" || rec.Meta.Tabs[tab].Label != "last" {
+			t.Errorf("Load: got %+v, %v", rec, err)
+		}
+	})
 }
 
 // TestConflictRetries changes the session from another client between a
 // transaction's read and its write: the transaction starts over and keeps
 // the other write, and gives up after MaxRetries.
 func TestConflictRetries(t *testing.T) {
-	s := newTestStore(t, Options{MaxRetries: 2})
-	other := newTestStore(t, Options{KeyPrefix: s.prefix})
-	ctx := t.Context()
-	const id = "conflict"
-	mustCommit(t, s, id, store.Delta{Create: true})
+	onEachSetup(t, func(t *testing.T, url string, opts Options) {
+		opts.MaxRetries = 2
+		s := newTestStoreAt(t, url, opts)
+		opts.KeyPrefix = s.prefix
+		other := newTestStoreAt(t, url, opts)
+		ctx := t.Context()
+		const id = "conflict"
+		mustCommit(t, s, id, store.Delta{Create: true})
 
-	calls := 0
-	interfere := func(times int) store.UpdateFunc {
-		return func(old []byte, _ bool) ([]byte, error) {
-			calls++
-			if calls <= times {
-				mustCommit(t, other, id, store.Delta{Set: map[store.Key][]byte{
-					store.SessionKey(fmt.Sprint("other", calls)): []byte("x"),
-				}})
+		calls := 0
+		interfere := func(times int) store.UpdateFunc {
+			return func(old []byte, _ bool) ([]byte, error) {
+				calls++
+				if calls <= times {
+					mustCommit(t, other, id, store.Delta{Set: map[store.Key][]byte{
+						store.SessionKey(fmt.Sprint("other", calls)): []byte("x"),
+					}})
+				}
+				return append(old, '+'), nil
 			}
-			return append(old, '+'), nil
 		}
-	}
-	key := store.SessionKey("mine")
-	if _, err := s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{key: interfere(1)}}); err != nil {
-		t.Fatalf("Commit with one conflict: %v", err)
-	}
-	if calls != 2 {
-		t.Errorf("Update calls with one conflict: got %d, want 2", calls)
-	}
-	rec, _, err := s.Load(ctx, id)
-	if err != nil || string(rec.Values[key]) != "+" || rec.Values[store.SessionKey("other1")] == nil {
-		t.Fatalf("after the retried commit: got %v, %v, want mine=+ and other1 kept", rec.Values, err)
-	}
+		key := store.SessionKey("mine")
+		if _, err := s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{key: interfere(1)}}); err != nil {
+			t.Fatalf("Commit with one conflict: %v", err)
+		}
+		if calls != 2 {
+			t.Errorf("Update calls with one conflict: got %d, want 2", calls)
+		}
+		rec, _, err := s.Load(ctx, id)
+		if err != nil || string(rec.Values[key]) != "+" || rec.Values[store.SessionKey("other1")] == nil {
+			t.Fatalf("after the retried commit: got %v, %v, want mine=+ and other1 kept", rec.Values, err)
+		}
 
-	calls = 0
-	_, err = s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{key: interfere(100)}})
-	if !errors.Is(err, store.ErrUnavailable) {
-		t.Errorf("Commit conflicting every time: got %v, want %v", err, store.ErrUnavailable)
-	}
-	if calls != 3 {
-		t.Errorf("Update calls with MaxRetries 2: got %d, want 3", calls)
-	}
-	if rec, _, _ := s.Load(ctx, id); string(rec.Values[key]) != "+" {
-		t.Errorf("after the failed commit: mine=%q, want + (unchanged)", rec.Values[key])
-	}
+		calls = 0
+		_, err = s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{key: interfere(100)}})
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("Commit conflicting every time: got %v, want %v", err, store.ErrUnavailable)
+		}
+		if calls != 3 {
+			t.Errorf("Update calls with MaxRetries 2: got %d, want 3", calls)
+		}
+		if rec, _, _ := s.Load(ctx, id); string(rec.Values[key]) != "+" {
+			t.Errorf("after the failed commit: mine=%q, want + (unchanged)", rec.Values[key])
+		}
+	})
 }
 
 func TestMaxSessionsHoldsUnderConcurrentCreates(t *testing.T) {
-	s := newTestStore(t, Options{MaxSessions: 5})
-	ctx := t.Context()
-	var created, full atomic.Int64
-	var wg sync.WaitGroup
-	for i := range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := s.Commit(ctx, fmt.Sprint("c", i), store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour)})
-			switch {
-			case err == nil:
-				created.Add(1)
-			case errors.Is(err, store.ErrFull):
-				full.Add(1)
-			default:
-				t.Errorf("create %d: %v", i, err)
-			}
-		}()
+	onEachServer(t, func(t *testing.T, url string) {
+		s := newTestStoreAt(t, url, Options{MaxSessions: 5})
+		ctx := t.Context()
+		var created, full atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Commit(ctx, fmt.Sprint("c", i), store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour)})
+				switch {
+				case err == nil:
+					created.Add(1)
+				case errors.Is(err, store.ErrFull):
+					full.Add(1)
+				default:
+					t.Errorf("create %d: %v", i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		if created.Load() != 5 || full.Load() != 27 {
+			t.Errorf("32 concurrent creates under a quota of 5: got %d created and %d refused, want 5 and 27", created.Load(), full.Load())
+		}
+	})
+}
+
+func TestSessionKeys(t *testing.T) {
+	s := &Store{prefix: "p:"}
+	for _, id := range []string{"a", "a}b", "{x", "x{y}z", "kT3-_q"} {
+		key := s.key(id)
+		if got, ok := s.idOfKey(key); !ok || got != id {
+			t.Errorf("idOfKey(key(%q) = %q): got %q, %v", id, key, got, ok)
+		}
 	}
-	wg.Wait()
-	if created.Load() != 5 || full.Load() != 27 {
-		t.Errorf("32 concurrent creates under a quota of 5: got %d created and %d refused, want 5 and 27", created.Load(), full.Load())
+	for _, key := range []string{"p:index", "p:{}", "p:{a", "q:{a}", "p:{"} {
+		if id, ok := s.idOfKey(key); ok {
+			t.Errorf("idOfKey(%q): got session %q, want none", key, id)
+		}
 	}
 }

@@ -115,8 +115,7 @@ var errStopScan = errors.New("redisstore: scan stopped")
 // IDs it passed on. On Redis Cluster it walks every master, one page at a
 // time.
 func (s *Store) scan(ctx context.Context, op string, page func(ids []string) (bool, error)) error {
-	match := globEscape(s.prefix) + "{*"
-	start := len(s.prefix) + 1
+	match := s.keyPattern()
 	seen := make(map[string]struct{})
 	// mu guards seen and stopped, and serializes page calls, which on a
 	// cluster come from one goroutine per master.
@@ -131,10 +130,9 @@ func (s *Store) scan(ctx context.Context, op string, page func(ids []string) (bo
 			}
 			ids := make([]string, 0, len(keys))
 			for _, k := range keys {
-				if len(k) <= start || !strings.HasSuffix(k, "}") {
-					continue
+				if id, ok := s.idOfKey(k); ok {
+					ids = append(ids, id)
 				}
-				ids = append(ids, k[start:len(k)-1])
 			}
 			mu.Lock()
 			if stopped {

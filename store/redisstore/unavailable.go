@@ -37,5 +37,14 @@ func isUnavailable(err error) bool {
 		redis.IsMaxClientsError(err) ||
 		redis.IsNoReplicasError(err) ||
 		redis.IsOOMError(err) ||
-		redis.HasErrorPrefix(err, "BUSY")
+		redis.HasErrorPrefix(err, "BUSY") ||
+		isRedirect(err)
+}
+
+// isRedirect reports whether a cluster node refused a command for a slot
+// it does not serve (now): a client of one node cannot follow MOVED or
+// ASK, so such a command is refused, changing nothing, until the cluster
+// client has reloaded its map of slots.
+func isRedirect(err error) bool {
+	return redis.HasErrorPrefix(err, "MOVED ") || redis.HasErrorPrefix(err, "ASK ")
 }

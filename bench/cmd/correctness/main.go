@@ -23,6 +23,7 @@ func main() {
 	flag.Parse()
 	cfg := bench.CorrectnessConfig{
 		RedisURL:     os.Getenv("TABKIT_REDIS_URL"),
+		PostgresURL:  os.Getenv("TABKIT_PG_URL"),
 		FloodN:       *floodN,
 		FloodQuota:   *quota,
 		FloodWorkers: *workers,

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/tabkit/tabkit/kit"
+)
+
+// The register page works as plain HTML forms, each answered with a
+// redirect back to the page (post, redirect, get). With JavaScript, htmx
+// sends the same forms with HX-Request, and the answer to a cart change
+// is the cart panel and the header's parts instead, swapped in place:
+// no reload, no scroll jump. Navigation (links, checkout) is boosted:
+// htmx fetches the next page and swaps its body, and the kit keeps every
+// URL in the tab.
+
+// inPlace reports whether r is an htmx request that swaps part of the
+// page. A boosted request wants a whole page, as a plain one does.
+func inPlace(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Boosted") != "true"
+}
+
+// noteKey is where a request keeps the message of an in-place change.
+const noteKey = "pos.note"
+
+// announce says what a change did: a plain form's message is flashed for
+// the page the redirect leads to; an in-place change shows it in its
+// answer, so nothing is stored. Call it before the change's Update, so
+// the flash and the change land in one commit.
+func announce(c *kit.Context, note flashMessage) error {
+	if inPlace(c.Request()) {
+		c.Set(noteKey, note)
+		return nil
+	}
+	return c.Session().Tab().Flash(flashKey, note)
+}
+
+// afterCartChange updates the registers summary and answers: the cart in
+// place for htmx, else a redirect back to the register.
+func (a *app) afterCartChange(c *kit.Context, cart Cart) error {
+	a.saveSummaryBestEffort(c, cart)
+	if inPlace(c.Request()) {
+		note, _ := c.Get(noteKey).(flashMessage)
+		return a.renderCartUpdate(c, cart, note)
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// backWithError refuses a form with a message on the register page.
+// Nothing changed, so a plain form gets the same redirect, and htmx the
+// cart as it is.
+func (a *app) backWithError(c *kit.Context, message string) error {
+	note := flashMessage{Kind: "error", Text: message}
+	if inPlace(c.Request()) {
+		cart, err := loadCart(c)
+		if err != nil {
+			return err
+		}
+		return a.renderCartUpdate(c, cart, note)
+	}
+	if err := flashError(c, message); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/")
+}
+
+// renderCartUpdate answers an in-place change: the cart panel, the
+// header's parts out of band, and note as a toast.
+func (a *app) renderCartUpdate(c *kit.Context, cart Cart, note flashMessage) error {
+	view, err := a.registerView(c, cart)
+	if err != nil {
+		return err
+	}
+	view.OOB = true
+	// Flashes left for this tab (the kit's, say) join the toast, and the
+	// page's own flash area, from the last full load, is emptied.
+	view.Toasts, view.Flashes = view.Flashes, nil
+	if note.Text != "" {
+		view.Toasts = append(view.Toasts, note)
+	}
+	return a.pages.renderFragment(c.Response(), http.StatusOK, "register", "cart-update", view)
+}
+
+// noticeCookie carries a message to the sign-in page across a redirect,
+// for a browser that has no session to keep a flash in.
+const noticeCookie = "pos_notice"
+
+// signedOutNotice is noticeCookie's one value.
+const signedOutNotice = "signed-out"
+
+// sendToSignIn sends a form that came without a session to the sign-in
+// page, which says the browser was signed out: a redirect for a plain
+// form, HX-Redirect for htmx (which would otherwise swap the sign-in page
+// into the cart).
+func (a *app) sendToSignIn(w http.ResponseWriter, r *http.Request, next string) error {
+	http.SetCookie(w, &http.Cookie{
+		Name: noticeCookie, Value: signedOutNotice, Path: "/login", MaxAge: 300,
+		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode,
+	})
+	target := "/login?next=" + url.QueryEscape(next)
+	w.Header().Set("Cache-Control", "no-store")
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", target)
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
+	return nil
+}
+
+// takeNotice reads and clears the sign-in page's notice.
+func takeNotice(c echo.Context, secure bool) string {
+	ck, err := c.Cookie(noticeCookie)
+	if err != nil || ck.Value != signedOutNotice {
+		return ""
+	}
+	c.SetCookie(&http.Cookie{Name: noticeCookie, Path: "/login", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	return "You were signed out (in this tab or another), so nothing was changed. Sign in to carry on."
+}
+
+// browserSignedOut reports whether r came without a session cookie:
+// signing out deletes it, so a form posted from a tab left open
+// afterwards arrives without one. A cookie naming a session that ended
+// otherwise is not this case.
+func browserSignedOut(r *http.Request) bool {
+	name := kit.DefaultConfig.CookieName
+	for _, c := range r.Cookies() {
+		if c.Name == name || c.Name == "__Host-"+name {
+			return false
+		}
+	}
+	return true
+}
+
+// inFlight tracks checkouts between taking the cart and recording the
+// sale, so a duplicate of one (a double click) can wait for the sale
+// rather than find no receipt yet. It knows this process only; a
+// duplicate that reaches another process finds the sale once recorded.
+type inFlight struct {
+	// mu guards pending.
+	mu      sync.Mutex
+	pending map[string]chan struct{}
+}
+
+func newInFlight() *inFlight { return &inFlight{pending: make(map[string]chan struct{})} }
+
+// start marks sale as being recorded until the returned done is called.
+func (f *inFlight) start(sale string) (done func()) {
+	ch := make(chan struct{})
+	f.mu.Lock()
+	f.pending[sale] = ch
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		delete(f.pending, sale)
+		f.mu.Unlock()
+		close(ch)
+	}
+}
+
+// maxDuplicateWait bounds how long a duplicate checkout waits for the
+// first one's sale.
+const maxDuplicateWait = 10 * time.Second
+
+// wait returns once sale is no longer being recorded, or ctx ends.
+func (f *inFlight) wait(ctx context.Context, sale string) {
+	f.mu.Lock()
+	ch, ok := f.pending[sale]
+	f.mu.Unlock()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, maxDuplicateWait)
+	defer cancel()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+}

@@ -1,0 +1,11 @@
+package redisstore
+
+import "errors"
+
+// ErrNotReplicated is returned, wrapped together with store.ErrUnavailable,
+// by a commit or delete that fewer than Options.WaitReplicas replicas
+// acknowledged within Options.WaitTimeout. Unlike other unavailable
+// errors, the change has been applied on the master: it is visible to
+// later reads and may survive, or be lost if that master fails before a
+// replica has it.
+var ErrNotReplicated = errors.New("redisstore: change not acknowledged by enough replicas")
