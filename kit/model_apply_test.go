@@ -608,34 +608,69 @@ func (rd *roundOf) group(k mKey, items []*mItem, racing bool) *mFail {
 			}
 		}
 		rd.landAll(flashes)
-		prefix, rest := old.List, added
-		if len(takes) == 1 && takes[0].ok() {
-			it := takes[0]
+		var took []*mItem
+		for _, it := range takes {
+			if it.ok() {
+				took = append(took, it)
+			}
+		}
+		// Each flash is shown once: by one take, or left for the next.
+		shownBy := make(map[string]*mItem)
+		notice := w.notice(uint32(max(k.Tab, 0)))
+		var noticeBy *mItem
+		for _, it := range took {
 			got := it.resp.reply.Flashes
-			if !isPrefix(old.List, got) {
+			if len(took) == 1 && !isPrefix(old.List, got) {
 				return failf(invFlash, "%s: took %v, but %v were waiting", it, listString(got), listString(old.List))
 			}
-			for _, item := range got[len(old.List):] {
-				if !slices.Contains(added, item) {
-					return failf(invFlash, "%s: took %v, which no acknowledged flash of this tab added", it, item)
+			for _, item := range got {
+				if !slices.Contains(old.List, item) && !slices.Contains(added, item) {
+					return failf(invFlash, "%s: took %v, which no acknowledged flash of this namespace added", it, item)
+				}
+				if by := shownBy[item]; by != nil && !m.relax["flash-twice"] {
+					return failf(invFlash, "flash %s shown twice: by %s and by %s (flash-twice)", item, by, it)
+				}
+				shownBy[item] = it
+			}
+			if it.op.Scope == 't' {
+				switch {
+				case len(it.resp.reply.Notices) == 0 && (notice == "" || len(took) > 1):
+				case notice != "" && slices.Equal(it.resp.reply.Notices, []string{notice}):
+					if noticeBy != nil && !m.relax["flash-twice"] {
+						return failf(invFlash, "notice %q shown twice: by %s and by %s (flash-twice)", notice, noticeBy, it)
+					}
+					noticeBy = it
+				default:
+					return failf(invFlash, "%s: notices %q, want %q", it, it.resp.reply.Notices, notice)
 				}
 			}
-			prefix, rest = nil, slices.DeleteFunc(slices.Clone(added), func(s string) bool { return slices.Contains(got, s) })
-			if it.op.Scope == 't' {
-				want := w.notice(it.tab)
-				if want != "" && !slices.Equal(it.resp.reply.Notices, []string{want}) ||
-					want == "" && len(it.resp.reply.Notices) > 0 {
-					return failf(invFlash, "%s: notices %q, want %q", it, it.resp.reply.Notices, want)
-				}
-				if want != "" {
-					w.takeNotice(it.tab, want)
-				}
+		}
+		if noticeBy != nil {
+			w.takeNotice(noticeBy.tab, notice)
+		}
+		notShown := func(list []string) []string {
+			return slices.DeleteFunc(slices.Clone(list), func(s string) bool { return shownBy[s] != nil })
+		}
+		prefix, rest := old.List, added
+		var may []string
+		switch len(took) {
+		case 0:
+		case 1:
+			prefix, rest = nil, notShown(added)
+		default:
+			// Which take removed what depends on their order; what no
+			// take showed must still wait, and what one showed may.
+			prefix, rest = nil, append(notShown(old.List), notShown(added)...)
+			for item := range shownBy {
+				may = append(may, item)
 			}
 		}
 		if len(added) > 0 {
 			w.put(k, mVal{}, m.now) // a flash in tab 0 gives it its entry
 		}
 		switch {
+		case len(may) > 0:
+			w.putResolve(k, mResolve{Rest: rest, May: may}, m.now)
 		case len(rest) == 0 && len(prefix) == 0:
 			w.del(k)
 		case len(rest) <= 1:

@@ -127,11 +127,14 @@ func (m *mModel) compareValues(where string, s *mSess, rec store.Record) *mFail 
 	}
 	for k, r := range s.resolve {
 		v, ok := got[k]
-		if !ok && len(r.Prefix)+len(r.Rest) > 0 || !isPrefix(r.Prefix, v.List) || !sameItems(v.List[len(r.Prefix):], r.Rest) {
-			return failf(invFlash, "%s: %v holds %v, want %v then %v in any order", where, k, v, listString(r.Prefix), listString(r.Rest))
+		if !r.check(v.List, ok) {
+			return failf(invFlash, "%s: %v holds %v, want %v then %v in any order (and any of %v)", where, k, v,
+				listString(r.Prefix), listString(r.Rest), listString(r.May))
 		}
 		delete(s.resolve, k)
-		s.values[k] = mVal{List: v.List, Deadline: r.Deadline}
+		if ok {
+			s.values[k] = mVal{List: v.List, Deadline: r.Deadline}
+		}
 	}
 	for k, want := range s.values {
 		v, ok := got[k]

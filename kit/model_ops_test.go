@@ -396,13 +396,13 @@ func (m *mModel) validate(items []*mItem) error {
 				takes[int64(it.tab)]++
 			}
 		}
-		if c.blind > 1 || c.blind == 1 && c.appends > 0 || c.takes > 1 {
+		if c.blind > 1 || c.blind == 1 && c.appends > 0 || c.takes > 2 {
 			return fmt.Errorf("racing writes on %v", k)
 		}
 	}
 	for _, n := range takes {
-		if n > 1 {
-			return fmt.Errorf("notices taken twice")
+		if n > 2 {
+			return fmt.Errorf("notices taken three times")
 		}
 	}
 	return nil

@@ -46,10 +46,28 @@ func (v mVal) String() string {
 }
 
 // mResolve is a value the model knows only up to the order of items that
-// raced: Prefix, then Rest in an order the store decides.
+// raced: Prefix, then Rest in an order the store decides, and any of May.
 type mResolve struct {
-	Prefix, Rest []string
-	Deadline     time.Time
+	Prefix, Rest, May []string
+	Deadline          time.Time
+}
+
+// check says whether list is a value r allows.
+func (r mResolve) check(list []string, found bool) bool {
+	if !found {
+		return len(r.Prefix)+len(r.Rest) == 0
+	}
+	if !isPrefix(r.Prefix, list) {
+		return false
+	}
+	tail := list[len(r.Prefix):]
+	extra := slices.DeleteFunc(slices.Clone(tail), func(s string) bool { return slices.Contains(r.Rest, s) })
+	for i, s := range extra {
+		if !slices.Contains(r.May, s) || slices.Contains(extra[i+1:], s) {
+			return false
+		}
+	}
+	return sameItems(slices.DeleteFunc(slices.Clone(tail), func(s string) bool { return slices.Contains(extra, s) }), r.Rest)
 }
 
 // mSess is a session as the model sees it.
