@@ -31,7 +31,7 @@ import (
 const (
 	mMaxTabs     = 4
 	mIdle        = 30 * time.Minute
-	mLifetime    = 3 * time.Hour
+	mLifetime    = 80 * time.Minute
 	mTouch       = time.Minute
 	mTabIdle     = 10 * time.Minute
 	mBrowsers    = 3

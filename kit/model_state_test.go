@@ -394,7 +394,11 @@ func (m *mModel) live(b int) *mSess {
 func (m *mModel) expire() {
 	for _, b := range m.browsers {
 		if s := m.sessions[b.token]; s != nil && s.expired(m.now) {
-			m.count("session expired")
+			if s.absDeadline.After(m.now) {
+				m.count("session expired (idle)")
+			} else {
+				m.count("session expired (lifetime)")
+			}
 			delete(m.sessions, b.token)
 			b.addDead(b.token)
 		}
