@@ -107,6 +107,10 @@ func (m *mModel) compare(bi int, s *mSess, rec store.Record) *mFail {
 		return failf(invTouch, "%s: used now (%v) but last seen %v", where, now, meta.LastSeen)
 	}
 	for n, info := range meta.Tabs {
+		if n != 0 && s.stale(n, now) && !info.LastSeen.Equal(s.tabs[n]) {
+			return failf(invTabs, "%s: tab %d idled out (last seen %v), yet the store has it seen at %v: a request revived it (stale-revive)",
+				where, n, s.tabs[n], info.LastSeen)
+		}
 		if info.LastSeen.Before(s.tabs[n]) || info.LastSeen.After(now) {
 			return failf(invTouch, "%s: tab %d last seen %v, before %v, now %v", where, n, info.LastSeen, s.tabs[n], now)
 		}

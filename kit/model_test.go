@@ -204,12 +204,7 @@ func runModel(t *testing.T, setup mSetup) {
 	if testing.Short() {
 		total = min(total, 2000)
 	}
-	relax := make(map[string]bool)
-	for _, r := range strings.Split(*modelRelax+","+os.Getenv("TABKIT_MODEL_RELAX"), ",") {
-		if r != "" {
-			relax[r] = true
-		}
-	}
+	relax := mRelaxed()
 	t.Logf("seed %d (rerun with -model.seed=%d)", base, base)
 	start := time.Now()
 	ops, runs := 0, 0
@@ -236,6 +231,18 @@ func runModel(t *testing.T, setup mSetup) {
 		}
 		t.Logf("what ran:%s", b.String())
 	}
+}
+
+// mRelaxed returns the known failures relaxed by -model.relax and
+// TABKIT_MODEL_RELAX.
+func mRelaxed() map[string]bool {
+	relax := make(map[string]bool)
+	for _, r := range strings.Split(*modelRelax+","+os.Getenv("TABKIT_MODEL_RELAX"), ",") {
+		if r != "" {
+			relax[r] = true
+		}
+	}
+	return relax
 }
 
 // mRun runs sequences of one seed's configuration.
@@ -436,6 +443,9 @@ func (r *mRun) shrink(res mResult, budget time.Duration) ([]mStep, mResult) {
 type mGen struct {
 	rng *mrand.Rand
 	id  int
+	// advanced says the last step moved the clock: idled-out tabs are
+	// still in their tables until a request of their session comes.
+	advanced bool
 }
 
 func newMGen(seed uint64) *mGen {
@@ -466,8 +476,22 @@ func (g *mGen) nextID() int {
 }
 
 func (g *mGen) step(m *mModel) mStep {
+	after := g.advanced
+	g.advanced = false
 	if g.intn(100) < 7 {
+		g.advanced = true
 		return mStep{{Kind: mAdvance, Adv: g.advance()}}
+	}
+	if after && g.intn(100) < 35 {
+		// The first request after a jump meets the idled-out tabs.
+		b := g.intn(mBrowsers)
+		kind := []mKind{mNewTab, mFork, mBare, mForged}[g.intn(4)]
+		op := g.op(kind, b, g.page(m, b, pageOpen))
+		op.Q = g.intn(mPages)
+		if op.P == op.Q {
+			op.Q = (op.Q + 1) % mPages
+		}
+		return mStep{op}
 	}
 	n := 1
 	if g.intn(10) >= 6 {
