@@ -43,6 +43,11 @@ func (s *Store) commitInTx(b buckets, id string, d *store.Delta, now time.Time, 
 		current = &stored
 	}
 	plan, err := s.plan(now, current, valueReader(b.values, id), d)
+	if errors.Is(err, store.ErrNotFound) {
+		if moved := movedErr(b.tx, id, now); moved != nil {
+			return store.Meta{}, moved
+		}
+	}
 	if err != nil {
 		return store.Meta{}, err
 	}
@@ -169,6 +174,10 @@ func writePlan(b buckets, id string, current *store.Meta, plan *store.Plan) erro
 // there was one. A record whose meta does not decode is removed too, so
 // Delete is the way out of corruption.
 func deleteInTx(b buckets, id string) (bool, error) {
+	forgot, err := forgetMoved(b, id)
+	if err != nil {
+		return true, failedWrite(err)
+	}
 	m, found, err := getMeta(b.meta, id)
 	switch {
 	case err != nil:
@@ -176,7 +185,7 @@ func deleteInTx(b buckets, id string) (bool, error) {
 	case found:
 		return true, failedWrite(removeSession(b, id, &m))
 	default:
-		return false, nil
+		return forgot, nil
 	}
 }
 

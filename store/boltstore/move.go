@@ -48,6 +48,9 @@ func (s *Store) moveInTx(b buckets, from, to string, d *store.Delta, now time.Ti
 		return store.Meta{}, err
 	}
 	if !found || source.Expired(now) {
+		if moved := movedErr(b.tx, from, now); moved != nil {
+			return store.Meta{}, moved
+		}
 		return store.Meta{}, store.ErrNotFound
 	}
 	target, hasTarget, err := getMeta(b.meta, to)
@@ -91,6 +94,9 @@ func (s *Store) moveInTx(b buckets, from, to string, d *store.Delta, now time.Ti
 		return store.Meta{}, failedWrite(err)
 	}
 	if err := addCounters(b.stats, 1, plan.Meta.Bytes); err != nil {
+		return store.Meta{}, failedWrite(err)
+	}
+	if err := markMoved(b, from, now); err != nil {
 		return store.Meta{}, failedWrite(err)
 	}
 	return plan.Meta, nil

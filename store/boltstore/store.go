@@ -220,8 +220,11 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 			return fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 		}
 		m, ok, err := getMeta(b.meta, id)
-		if err != nil || !ok || m.Expired(now) {
+		if err != nil {
 			return err
+		}
+		if !ok || m.Expired(now) {
+			return movedErr(tx, id, now)
 		}
 		values, err := loadValues(b, id)
 		if err != nil {
@@ -230,6 +233,9 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 		rec, found = store.Record{Meta: m, Values: values}, true
 		return nil
 	})
+	if errors.Is(err, store.ErrMoved) {
+		return store.Record{}, false, err
+	}
 	if err != nil {
 		return store.Record{}, false, s.readError(err)
 	}

@@ -53,6 +53,9 @@ func (s *Store) sweep(ctx context.Context, now time.Time) (total store.SweepResu
 				return err
 			}
 			visited, rm = 0, rm[:0]
+			if err := dropMoved(tx, now); err != nil {
+				return err
+			}
 			res, err = reclaimExpired(b, now, func() bool {
 				visited++
 				return visited <= sweepBatch
@@ -103,7 +106,7 @@ func (s *Store) anyDue(now time.Time) (bool, error) {
 			return err
 		}
 		k, _ := b.expiry.Cursor().First()
-		due = k != nil && isDue(k, indexNanos(now))
+		due = k != nil && isDue(k, indexNanos(now)) || movedDue(tx, now)
 		return nil
 	})
 	return due, s.readError(err)
