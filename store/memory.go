@@ -30,9 +30,9 @@ type Memory struct {
 	// principals indexes sessions by Meta.Principal.
 	principals map[string]map[string]struct{}
 	// moved holds IDs Move moved away, until when they answer ErrMoved.
-	moved map[string]time.Time
-	expiry     expiryQueue
-	closed     bool
+	moved  map[string]time.Time
+	expiry expiryQueue
+	closed bool
 
 	notify subscribers
 

@@ -2,8 +2,8 @@ package boltstore
 
 import (
 	"bytes"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/tabkit/tabkit/store"
