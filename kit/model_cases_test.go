@@ -8,13 +8,13 @@ import (
 
 // mKnown names the failures the model test has found in the kit, as
 // -model.relax takes them (see TestModel).
-var mKnown = []string{"regen-race", "fork-ttl", "fork-parent", "stale-revive", "reuse-stale", "evict-stale", "stale-listed", "flash-twice"}
+var mKnown = []string{"regen-race", "fork-ttl", "fork-parent", "stale-revive", "reuse-stale", "evict-stale", "stale-listed"}
 
 // TestModelCases replays, one request at a time, short sequences the
 // model test found, each breaking one known failure, with the others
 // relaxed: each case passes once its own failure is fixed, and is skipped
-// while -model.relax or TABKIT_MODEL_RELAX relaxes it. The races
-// (regen-race, flash-twice) need requests at once; TestModel finds them.
+// while -model.relax or TABKIT_MODEL_RELAX relaxes it. The race
+// (regen-race) needs requests at once; TestModel finds it.
 func TestModelCases(t *testing.T) {
 	cases := []struct {
 		name  string

@@ -3,6 +3,7 @@ package kit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,6 +22,9 @@ func (m *mModel) check(ctx context.Context, st store.Store) *mFail {
 	for bi, b := range m.browsers {
 		for _, token := range b.dead {
 			_, found, err := st.Load(ctx, store.HashToken(token))
+			if errors.Is(err, store.ErrMoved) {
+				continue // dead, and known to have moved for a while
+			}
 			if err != nil {
 				return failf(invStatus, "store: %v", err)
 			}

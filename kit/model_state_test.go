@@ -219,8 +219,8 @@ const noTab = ^uint32(0)
 
 // evict closes open tabs until at most mMaxTabs are open (tab 0
 // counts), sparing keep: tabs without data first, then the least
-// recently seen, inUse (the tab making the request) counting as seen
-// now. Closed tabs that idled out do not count.
+// recently seen, inUse (the tab making the request) last of its kind.
+// Closed tabs that idled out do not count.
 func (s *mSess) evict(keep, inUse uint32, now time.Time, idled bool) []uint32 {
 	open := s.openTabs(now)
 	if idled {
@@ -242,13 +242,14 @@ func (s *mSess) evict(keep, inUse uint32, now time.Time, idled bool) []uint32 {
 			}
 			return 1
 		}
-		seen := func(n uint32) time.Time {
-			if n == inUse {
-				return now
+		// The tab making the request goes last of its kind.
+		if ua, ub := a == inUse, b == inUse; ua != ub {
+			if ub {
+				return -1
 			}
-			return s.tabs[n]
+			return 1
 		}
-		if c := seen(a).Compare(seen(b)); c != 0 {
+		if c := s.tabs[a].Compare(s.tabs[b]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
@@ -358,8 +359,11 @@ type mModel struct {
 	lineages int
 	// tokens holds every token ever handed out, which must never repeat.
 	tokens map[string]bool
-	use    map[string]*mUse
-	relax  map[string]bool
+	// moved holds when each token a sign-in moved away died: for
+	// store.MovedGrace after, requests carrying it get 409 and no cookie.
+	moved map[string]time.Time
+	use   map[string]*mUse
+	relax map[string]bool
 	// stats counts what the run exercised, for the log.
 	stats map[string]int
 }
