@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -114,19 +117,26 @@ func TestRoundTrips(t *testing.T) {
 }
 
 // TestLayout checks what the store leaves in Redis, which the suite
-// cannot see: one hash per session under <prefix>{id}, values under
-// their encoded keys, no leftovers of closed tabs, and Redis's own expiry
-// at the earlier deadline.
+// cannot see: one hash per session under <prefix>{family}.rest (or
+// <prefix>{id} for an ID without a '.'), values under their encoded keys,
+// the principal and value deadlines in fields of their own, no leftovers
+// of closed tabs, a set per principal, and Redis's own expiry at the
+// earlier deadline plus the grace.
 func TestLayout(t *testing.T) {
 	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now})
+	const grace = 7 * time.Minute
+	s := newTestStore(t, Options{Now: clock.Now, ExpiryGrace: grace})
 	ctx := t.Context()
-	const id = "layout"
+	id := store.HashToken("layout-token")
+	family, rest, _ := strings.Cut(id, ".")
 	now := clock.Now()
 	idle := now.Add(time.Hour + 500*time.Microsecond)
+	otp := store.SessionKey("otp")
 	mustCommit(t, s, id, store.Delta{
 		Create: true, IdleDeadline: idle, AbsDeadline: now.Add(24 * time.Hour),
-		Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1"), store.TabKey(0, "z"): []byte("zero")},
+		Set:          map[store.Key][]byte{store.SessionKey("a"): []byte("1"), store.TabKey(0, "z"): []byte("zero"), otp: []byte("1234")},
+		Expires:      map[store.Key]time.Time{otp: now.Add(time.Minute)},
+		SetPrincipal: true, Principal: "alice",
 	})
 	var tab uint32
 	mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
@@ -135,34 +145,45 @@ func TestLayout(t *testing.T) {
 		return nil
 	}})
 	mustCommit(t, s, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(tab, "cart"): []byte("[]")}})
+	mustCommit(t, s, "legacy", store.Delta{Create: true})
 
-	key := s.prefix + "{" + id + "}"
+	key := s.prefix + "{" + family + "}." + rest
 	keys, err := s.client.Keys(ctx, globEscape(s.prefix)+"*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{key, s.prefix + "index"}; !sameStrings(keys, want) {
+	if want := []string{key, s.prefix + "{legacy}", s.prefix + "index", s.prefix + "principal:{alice}"}; !sameStrings(keys, want) {
 		t.Errorf("keys: got %q, want %q", keys, want)
 	}
-	fields, err := s.client.HKeys(ctx, key).Result()
+	fields, err := s.client.HGetAll(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		fieldMeta, fieldVersion, fieldBytes, fieldTabBytes, fieldLastSeen, fieldIdle, fieldAbs,
+		fieldMeta, fieldVersion, fieldBytes, fieldTabBytes, fieldLastSeen, fieldIdle, fieldAbs, fieldPrincipal, fieldExpiring,
 		string(store.AppendKey(nil, store.SessionKey("a"))),
+		string(store.AppendKey(nil, otp)),
 		string(store.AppendKey(nil, store.TabKey(0, "z"))),
 		string(store.AppendKey(nil, store.TabKey(tab, "cart"))),
 	}
-	if !sameStrings(fields, want) {
-		t.Errorf("fields: got %q, want %q", fields, want)
+	if got := slices.Collect(maps.Keys(fields)); !sameStrings(got, want) {
+		t.Errorf("fields: got %q, want %q", got, want)
+	}
+	if got := fields[fieldPrincipal]; got != "alice" {
+		t.Errorf("%s: got %q, want %q", fieldPrincipal, got, "alice")
+	}
+	if got, want := fields[fieldExpiring], formatDeadline(now.Add(time.Minute))+"0004"+string(store.AppendKey(nil, otp)); got != want {
+		t.Errorf("%s: got %q, want %q", fieldExpiring, got, want)
+	}
+	if members, err := s.client.SMembers(ctx, s.prefix+"principal:{alice}").Result(); err != nil || !sameStrings(members, []string{id}) {
+		t.Errorf("alice's set: got %q (err %v), want %q", members, err, id)
 	}
 	at, err := s.client.Do(ctx, "PEXPIRETIME", key).Int64()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := idle.UnixMilli() + 1; at != want {
-		t.Errorf("PEXPIRETIME: got %d, want %d (the idle deadline rounded up)", at, want)
+	if want := idle.UnixMilli() + 1 + grace.Milliseconds(); at != want {
+		t.Errorf("PEXPIRETIME: got %d, want %d (the idle deadline rounded up, plus the grace)", at, want)
 	}
 
 	// Closing the tab removes its values from the hash, not only from view.
@@ -173,6 +194,20 @@ func TestLayout(t *testing.T) {
 	if ok, err := s.client.HExists(ctx, key, string(store.AppendKey(nil, store.TabKey(tab, "cart")))).Result(); err != nil || ok {
 		t.Errorf("value of the closed tab: got present=%v (err %v), want gone", ok, err)
 	}
+	// A value past its deadline is reclaimed by the next commit, with its
+	// deadline.
+	clock.Advance(time.Minute)
+	mustCommit(t, s, id, store.Delta{LastSeen: clock.Now()})
+	fields, err = s.client.HGetAll(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fields[string(store.AppendKey(nil, otp))]; ok {
+		t.Errorf("expired value: still in the hash after a commit")
+	}
+	if _, ok := fields[fieldExpiring]; ok {
+		t.Errorf("%s: still there with no value left to expire", fieldExpiring)
+	}
 	// A session without deadlines does not expire in Redis either.
 	mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
 		m.IdleDeadline, m.AbsDeadline = time.Time{}, time.Time{}
@@ -180,6 +215,11 @@ func TestLayout(t *testing.T) {
 	}})
 	if ttl, err := s.client.PTTL(ctx, key).Result(); err != nil || ttl != -1 {
 		t.Errorf("PTTL without deadlines: got %v (err %v), want -1 (no expiry)", ttl, err)
+	}
+	// Signing out leaves the principal's set.
+	mustCommit(t, s, id, store.Delta{SetPrincipal: true})
+	if n, err := s.client.Exists(ctx, s.prefix+"principal:{alice}").Result(); err != nil || n != 0 {
+		t.Errorf("alice's set after her only session left: exists=%d (err %v), want gone", n, err)
 	}
 }
 
@@ -817,13 +857,41 @@ func TestMaxSessionsHoldsUnderConcurrentCreates(t *testing.T) {
 
 func TestSessionKeys(t *testing.T) {
 	s := &Store{prefix: "p:"}
-	for _, id := range []string{"a", "a}b", "{x", "x{y}z", "kT3-_q"} {
-		key := s.key(id)
-		if got, ok := s.idOfKey(key); !ok || got != id {
-			t.Errorf("idOfKey(key(%q) = %q): got %q, %v", id, key, got, ok)
+	hashed := store.HashToken("a-token")
+	family, _, _ := strings.Cut(hashed, ".")
+	tests := []struct {
+		id, key, tag string
+	}{
+		{hashed, "p:{" + family + "}." + hashed[len(family)+1:], family},
+		{"fam.rest", "p:{fam}.rest", "fam"},
+		{"fam.re.st", "p:{fam}.re.st", "fam"},
+		{"a", "p:{a}", "a"},
+		{"kT3-_q", "p:{kT3-_q}", "kT3-_q"},
+		{"a}b", "p:{a}b}", "a"},
+		{"{x", "p:{{x}", "{x"},
+		{"x{y}z", "p:{x{y}z}", "x{y"},
+		{"a}b.c", "p:{a}b}.c", "a"},
+		{".x", "p:{}.x", "p:{}.x"},
+		{"x{y.z", "p:{x{y}.z", "x{y"},
+	}
+	for _, tt := range tests {
+		key := s.key(tt.id)
+		if key != tt.key {
+			t.Errorf("key(%q): got %q, want %q", tt.id, key, tt.key)
+		}
+		if got, ok := s.idOfKey(key); !ok || got != tt.id {
+			t.Errorf("idOfKey(%q): got %q, %v, want %q", key, got, ok, tt.id)
+		}
+		if got := keyTag(key); got != tt.tag {
+			t.Errorf("keyTag(%q): got %q, want %q", key, got, tt.tag)
 		}
 	}
-	for _, key := range []string{"p:index", "p:{}", "p:{a", "q:{a}", "p:{"} {
+	// A session and the ID it moves to share the family, so the tag.
+	a, b := store.HashToken("same6-first"), store.HashToken("same6-second")
+	if keyTag(s.key(a)) != keyTag(s.key(b)) {
+		t.Errorf("keys of %q and %q: different tags, want one slot", a, b)
+	}
+	for _, key := range []string{"p:index", "p:{}", "p:{a", "q:{a}", "p:{", "p:principal:{a}", "p:{a.b}", "p:{.x"} {
 		if id, ok := s.idOfKey(key); ok {
 			t.Errorf("idOfKey(%q): got session %q, want none", key, id)
 		}
