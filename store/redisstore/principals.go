@@ -73,8 +73,16 @@ func (s *Store) liveSessionsOf(ctx context.Context, c redis.Cmdable, p string, n
 		return nil, nil, nil
 	}
 	ids, err := c.SMembers(ctx, s.principalKey(p)).Result()
-	if err != nil || len(ids) == 0 {
+	if err != nil {
 		return nil, nil, err
+	}
+	return s.readMembers(ctx, c, p, ids, now, except...)
+}
+
+// readMembers is liveSessionsOf once the set's members, ids, are read.
+func (s *Store) readMembers(ctx context.Context, c redis.Cmdable, p string, ids []string, now time.Time, except ...string) (refs []store.SessionRef, stale []string, err error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
 	}
 	cmds := make([]*redis.SliceCmd, len(ids))
 	_, err = c.Pipelined(ctx, func(pipe redis.Pipeliner) error {

@@ -43,77 +43,142 @@ func TestConformance(t *testing.T) {
 }
 
 // TestRoundTrips checks the promise behind the layout: a Load is one
-// round trip, and so is a commit without functions.
+// round trip, and so is a commit without functions or a principal,
+// expectations and value deadlines included. On a single server every
+// count is checked; on a cluster, where one call may reach several
+// masters (in parallel), the counts per master are logged.
 func TestRoundTrips(t *testing.T) {
-	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now})
-	ctx := t.Context()
-	const id = "trips"
-	now := clock.Now()
+	onEachServer(t, func(t *testing.T, url string) {
+		clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
+		s := newTestStoreAt(t, url, Options{Now: clock.Now, SweepInterval: -1})
+		_, cluster := s.client.(*redis.ClusterClient)
+		ctx := t.Context()
+		id := store.HashToken("trips-token-one")
+		to := store.HashToken("trips-token-two")
+		now := clock.Now()
 
-	// The first script calls load the scripts (NOSCRIPT, then EVAL); the
-	// counts below are for a warm server.
-	mustCommit(t, s, "warm-up", store.Delta{Create: true, IdleDeadline: now.Add(time.Hour)})
-	mustCommit(t, s, "warm-up", store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
-	s.counter.take()
+		// The first script calls load the scripts (NOSCRIPT, then EVAL);
+		// the counts below are for a warm server.
+		mustCommit(t, s, "warm-up", store.Delta{Create: true, IdleDeadline: now.Add(time.Hour)})
+		mustCommit(t, s, "warm-up", store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
+		if err := s.Delete(ctx, "warm-up"); err != nil {
+			t.Fatal(err)
+		}
+		// Three sessions of a principal, for the sign-ins under a limit.
+		for i := range 3 {
+			mustCommit(t, s, fmt.Sprint("signed-in-", i), store.Delta{Create: true, IdleDeadline: now.Add(time.Hour), SetPrincipal: true, Principal: "alice"})
+		}
+		s.counter.take()
 
-	var tab uint32
-	tests := []struct {
-		name string
-		op   func() error
-		want int
-	}{
-		{"create", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{
-				Create: true, IdleDeadline: now.Add(time.Hour), AbsDeadline: now.Add(24 * time.Hour),
-				Set: map[store.Key][]byte{store.SessionKey("user"): []byte("alice")},
-			})
-			return err
-		}, 1},
-		{"load", func() error { _, _, err := s.Load(ctx, id); return err }, 1},
-		{"load of a missing session", func() error { _, _, err := s.Load(ctx, "missing"); return err }, 1},
-		{"set", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(0, "cart"): []byte("[1]")}})
-			return err
-		}, 1},
-		{"set and delete with a deadline touch", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{
-				LastSeen: now.Add(time.Minute), IdleDeadline: now.Add(time.Hour + time.Minute),
-				Set:    map[store.Key][]byte{store.SessionKey("b"): []byte("2")},
-				Delete: []store.Key{store.SessionKey("user")},
-			})
-			return err
-		}, 1},
-		{"deadline touch", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{LastSeen: now.Add(2 * time.Minute), IdleDeadline: now.Add(time.Hour + 2*time.Minute)})
-			return err
-		}, 1},
-		{"refused set", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(9, "x"): []byte("1")}})
-			if !errors.Is(err, store.ErrNoTab) {
-				return fmt.Errorf("got %v, want %v", err, store.ErrNoTab)
-			}
-			return nil
-		}, 1},
-		// WATCH, HGETALL, MULTI/EXEC.
-		{"edit meta", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{EditMeta: func(m *store.Meta) error {
-				tab = m.NextTab
-				m.Tabs[tab] = store.TabInfo{Created: now, LastSeen: now}
+		limit := store.PrincipalLimit{Max: 5}
+		var tab uint32
+		k := store.SessionKey("k")
+		tests := []struct {
+			name string
+			op   func() error
+			want int
+		}{
+			{"create", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{
+					Create: true, IdleDeadline: now.Add(time.Hour), AbsDeadline: now.Add(24 * time.Hour),
+					Set: map[store.Key][]byte{store.SessionKey("user"): []byte("alice")},
+				})
+				return err
+			}, 1},
+			{"load", func() error { _, _, err := s.Load(ctx, id); return err }, 1},
+			{"load of a missing session", func() error { _, _, err := s.Load(ctx, "missing"); return err }, 1},
+			{"set", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(0, "cart"): []byte("[1]")}})
+				return err
+			}, 1},
+			{"set and delete with a deadline touch", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{
+					LastSeen: now.Add(time.Minute), IdleDeadline: now.Add(time.Hour + time.Minute),
+					Set:    map[store.Key][]byte{store.SessionKey("b"): []byte("2")},
+					Delete: []store.Key{store.SessionKey("user")},
+				})
+				return err
+			}, 1},
+			{"set with an expectation and a time to live", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{
+					Expect:  map[store.Key]store.Expected{k: {}},
+					Set:     map[store.Key][]byte{k: []byte("1")},
+					Expires: map[store.Key]time.Time{k: now.Add(time.Minute)},
+				})
+				return err
+			}, 1},
+			{"set in a session with value deadlines", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.SessionKey("c"): []byte("3")}})
+				return err
+			}, 1},
+			{"deadline touch", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{LastSeen: now.Add(2 * time.Minute), IdleDeadline: now.Add(time.Hour + 2*time.Minute)})
+				return err
+			}, 1},
+			{"refused set", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(9, "x"): []byte("1")}})
+				if !errors.Is(err, store.ErrNoTab) {
+					return fmt.Errorf("got %v, want %v", err, store.ErrNoTab)
+				}
 				return nil
-			}})
-			return err
-		}, 3},
-		{"delete", func() error { return s.Delete(ctx, id) }, 1},
-	}
-	for _, tt := range tests {
-		if err := tt.op(); err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+			}, 1},
+			{"conflicting set", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Expect: map[store.Key]store.Expected{k: {}}, Set: map[store.Key][]byte{k: []byte("2")}})
+				if !errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("got %v, want %v", err, store.ErrConflict)
+				}
+				return nil
+			}, 1},
+			// WATCH, HGETALL, MULTI/EXEC.
+			{"edit meta", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{EditMeta: func(m *store.Meta) error {
+					tab = m.NextTab
+					m.Tabs[tab] = store.TabInfo{Created: now, LastSeen: now}
+					return nil
+				}})
+				return err
+			}, 3},
+			{"update", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{k: func(old []byte, _ bool) ([]byte, error) { return append(old, '+'), nil }}})
+				return err
+			}, 3},
+			// WATCH, HGETALL and SMEMBERS, the three others' metas,
+			// MULTI/EXEC.
+			{"sign-in under a limit", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{SetPrincipal: true, Principal: "alice", PrincipalLimit: limit})
+				return err
+			}, 4},
+			// WATCH, HGETALL and HMGET of to, MULTI/EXEC.
+			{"move", func() error { _, err := s.Move(ctx, id, to, store.Delta{}); return err }, 3},
+			{"sessions of", func() error {
+				refs, err := s.SessionsOf(ctx, "alice")
+				if err == nil && len(refs) != 4 {
+					err = fmt.Errorf("got %d sessions, want 4", len(refs))
+				}
+				return err
+			}, 2},
+			{"create signed in under a limit", func() error {
+				_, err := s.Commit(ctx, "new", store.Delta{Create: true, IdleDeadline: now.Add(time.Hour), SetPrincipal: true, Principal: "alice", PrincipalLimit: limit})
+				return err
+			}, 4},
+			// The script and ZREM, then SREM from alice's set.
+			{"delete signed in", func() error { return s.Delete(ctx, to) }, 2},
+			{"delete", func() error { return s.Delete(ctx, "new-anonymous") }, 1},
 		}
-		if got, sent := s.counter.take(); got != tt.want {
-			t.Errorf("%s: got %d round trips %v, want %d", tt.name, got, sent, tt.want)
+		for _, tt := range tests {
+			if err := tt.op(); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			got, sent := s.counter.take()
+			if cluster {
+				t.Logf("%s: %d sent (per master) %v", tt.name, got, sent)
+				continue
+			}
+			if got != tt.want {
+				t.Errorf("%s: got %d round trips %v, want %d", tt.name, got, sent, tt.want)
+			}
 		}
-	}
+	})
 }
 
 // TestLayout checks what the store leaves in Redis, which the suite

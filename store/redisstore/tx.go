@@ -72,7 +72,7 @@ func (s *Store) transactLocked(ctx context.Context, id, to string, d *store.Delt
 	}
 	defer unlock()
 	var events []store.Event
-	joining := d.SetPrincipal && d.Principal != "" && d.PrincipalLimit.Max > 0
+	joining := mayJoin(d)
 	if joining {
 		release, err := s.lockPrincipal(ctx, d.Principal)
 		if err != nil {
@@ -181,10 +181,19 @@ var errSideStale = errors.New("redisstore: session changed before the transactio
 // prepareSide does sideWork for d on session id, whose ID after the
 // change is final.
 func (s *Store) prepareSide(ctx context.Context, id, final string, d *store.Delta) (sideWork, error) {
-	vals, err := s.client.HMGet(ctx, s.key(id), fieldVersion, fieldIdle, fieldAbs, fieldPrincipal).Result()
+	var head *redis.SliceCmd
+	var members *redis.StringSliceCmd
+	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		head = p.HMGet(ctx, s.key(id), fieldVersion, fieldIdle, fieldAbs, fieldPrincipal)
+		if mayJoin(d) {
+			members = p.SMembers(ctx, s.principalKey(d.Principal))
+		}
+		return nil
+	})
 	if err != nil {
 		return sideWork{}, err
 	}
+	vals := head.Val()
 	side := sideWork{done: true, live: len(vals) == 4 && liveHead(vals[:3], s.now.Now())}
 	if side.live {
 		side.principal, _ = vals[3].(string)
@@ -198,7 +207,7 @@ func (s *Store) prepareSide(ctx context.Context, id, final string, d *store.Delt
 		principal = d.Principal
 	}
 	if d.JoinsPrincipal(current) {
-		if side.others, side.stale, err = s.liveSessionsOf(ctx, s.client, principal, s.now.Now(), id, final); err != nil {
+		if side.others, side.stale, err = s.readMembers(ctx, s.client, principal, members.Val(), s.now.Now(), id, final); err != nil {
 			return side, err
 		}
 	}
@@ -211,6 +220,12 @@ func (s *Store) prepareSide(ctx context.Context, id, final string, d *store.Delt
 		side.listed = principal
 	}
 	return side, nil
+}
+
+// mayJoin reports whether d may join a principal under a limit, which
+// depends on the session's current principal too (store.Delta.JoinsPrincipal).
+func mayJoin(d *store.Delta) bool {
+	return d.SetPrincipal && d.Principal != "" && d.PrincipalLimit.Max > 0
 }
 
 // planError carries an error of store.PlanCommit (the delta's own
@@ -227,10 +242,15 @@ func (s *Store) txAttempt(ctx context.Context, tx *redis.Tx, id, to string, d *s
 	key := s.key(id)
 	var stored *redis.MapStringStringCmd
 	var target *redis.SliceCmd
+	var members *redis.StringSliceCmd
 	_, err := tx.Pipelined(ctx, func(p redis.Pipeliner) error {
 		stored = p.HGetAll(ctx, key)
 		if to != "" {
 			target = p.HMGet(ctx, s.key(to), fieldVersion, fieldIdle, fieldAbs)
+		}
+		if s.oneNode && mayJoin(d) {
+			// The set is watched too: read with the session.
+			members = p.SMembers(ctx, s.principalKey(d.Principal))
 		}
 		return nil
 	})
@@ -281,7 +301,7 @@ func (s *Store) txAttempt(ctx context.Context, tx *redis.Tx, id, to string, d *s
 		others, stale := side.others, side.stale
 		if s.oneNode {
 			// On the transaction's connection: the set is watched.
-			if others, stale, err = s.liveSessionsOf(ctx, tx, newPrincipal, res.now, id, to); err != nil {
+			if others, stale, err = s.readMembers(ctx, tx, newPrincipal, members.Val(), res.now, id, to); err != nil {
 				return res, err
 			}
 		}
