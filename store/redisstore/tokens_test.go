@@ -218,4 +218,6 @@ func readAll(ctx context.Context, c *redis.Client, key string) ([][]byte, error)
 
 type errUnexpectedType string
 
-func (e errUnexpectedType) Error() string { return "unexpected key type " + strings.TrimSpace(string(e)) }
+func (e errUnexpectedType) Error() string {
+	return "unexpected key type " + strings.TrimSpace(string(e))
+}
