@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -57,6 +58,9 @@ func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (sto
 	}
 	reply, err := res.StringSlice()
 	if err != nil {
+		if strings.Contains(err.Error(), "CORRUPT_DEADLINES") {
+			return store.Meta{}, fmt.Errorf("redisstore: session %q: %w: value deadlines", id, store.ErrCorrupt)
+		}
 		return store.Meta{}, s.fail(ctx, "commit", err)
 	}
 	if len(reply) == 0 {

@@ -300,9 +300,10 @@ func parseExpiring(s string) (map[store.Key]time.Time, error) {
 	return deadlines, nil
 }
 
-// parseDeadline reads a deadline string: exactly 19 digits.
+// parseDeadline reads a deadline string: exactly 19 digits, not all
+// zero (formatDeadline never writes that).
 func parseDeadline(s string) (time.Time, error) {
-	if len(s) != expiringDeadlineLen || !isDigits(s) {
+	if len(s) != expiringDeadlineLen || !isDigits(s) || strings.Trim(s, "0") == "" {
 		return time.Time{}, fmt.Errorf("deadline %q", s)
 	}
 	return parseTime(s)

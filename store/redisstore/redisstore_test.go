@@ -639,6 +639,9 @@ func TestCorruptRecord(t *testing.T) {
 			{"bad blob", []any{fieldMeta, "x", fieldVersion, "1", fieldBytes, "0"}},
 			{"bad key", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", "q", "1"}},
 			{"bad tab bytes", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldTabBytes, "x"}},
+			// A length that would walk the script's parser backwards.
+			{"bad value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "9999999999999999999-999sx"}},
+			{"short value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "99999"}},
 		}
 		for i, tt := range tests {
 			id := strconv.Itoa(i)
@@ -647,6 +650,12 @@ func TestCorruptRecord(t *testing.T) {
 			}
 			if _, _, err := s.Load(ctx, id); !errors.Is(err, store.ErrCorrupt) {
 				t.Errorf("%s: Load got %v, want %v", tt.name, err, store.ErrCorrupt)
+			}
+			if strings.HasSuffix(tt.name, "value deadlines") {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
+				if !errors.Is(err, store.ErrCorrupt) {
+					t.Errorf("%s: Commit got %v, want %v", tt.name, err, store.ErrCorrupt)
+				}
 			}
 		}
 	})

@@ -51,7 +51,12 @@ local function parseExpiring(s)
   local pos = 1
   while pos <= #s do
     local at = string.sub(s, pos, pos + 18)
-    local n = tonumber(string.sub(s, pos + 19, pos + 22))
+    local len = string.sub(s, pos + 19, pos + 22)
+    -- A corrupt length must not walk backwards for ever.
+    if not string.match(at, '^%d+$') or #at ~= 19 or not string.match(len, '^%d%d%d%d$') then
+      error('CORRUPT_DEADLINES')
+    end
+    local n = tonumber(len)
     t[string.sub(s, pos + 23, pos + 22 + n)] = at
     pos = pos + 23 + n
   end
