@@ -28,12 +28,12 @@ func TestAgainstModel(t *testing.T) {
 	onEachServer(t, func(t *testing.T, url string) {
 		for seed := range uint64(sequences) {
 			ops := randomOps(rand.New(rand.NewPCG(seed, 1)), length)
-			step, why := runModel(t, url, ops)
+			step, _ := runModel(t, url, ops)
 			if step < 0 {
 				continue
 			}
 			ops = shrinkOps(t, url, ops[:step+1])
-			step, why = runModel(t, url, ops)
+			step, why := runModel(t, url, ops)
 			var b strings.Builder
 			for i, op := range ops {
 				fmt.Fprintf(&b, "\n  %2d %s", i, op)

@@ -195,16 +195,19 @@ func (s *Store) unlistThenCheck(ctx context.Context, p string, ids []string) err
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
 	now := s.now.Now()
 	var back []any
 	for i, id := range ids {
-		vals := cmds[i].Val()
-		if len(vals) == 4 && liveHead(vals[:3], now) && vals[3] == p {
+		vals, err := cmds[i].Result()
+		// A session that cannot be read gets its entry back: a stale
+		// entry costs a read later, a missing one a session that "sign
+		// out everywhere" does not find.
+		if err != nil || len(vals) == 4 && liveHead(vals[:3], now) && vals[3] == p {
 			back = append(back, id)
 		}
+	}
+	if err != nil {
+		s.reloadSlots(ctx, err)
 	}
 	if len(back) == 0 {
 		return nil
