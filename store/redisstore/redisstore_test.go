@@ -27,6 +27,9 @@ func TestConformance(t *testing.T) {
 		storetest.Run(t, func(t *testing.T, now store.Clock) store.Store {
 			o := opts
 			o.KeyPrefix, o.Now = uniquePrefix(t, url), now
+			// The suite sweeps when it means to; TestSweepReportsExpiries
+			// covers the background sweeper.
+			o.SweepInterval = -1
 			s, err := Open(url, &o)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
@@ -692,11 +695,13 @@ func TestOptionsDefaults(t *testing.T) {
 	}{
 		{"nil", nil, DefaultOptions},
 		{"zero", &Options{}, DefaultOptions},
-		{"set", &Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7}, Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7}},
+		{"set", &Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7, SweepInterval: -1, ExpiryGrace: -1},
+			Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7, WaitTimeout: time.Second, SweepInterval: -1, ExpiryGrace: -1}},
 	}
 	for _, tt := range tests {
 		got := tt.opts.withDefaults()
-		if got.KeyPrefix != tt.want.KeyPrefix || got.MaxRetries != tt.want.MaxRetries || got.MaxSessions != tt.want.MaxSessions {
+		if got.KeyPrefix != tt.want.KeyPrefix || got.MaxRetries != tt.want.MaxRetries || got.MaxSessions != tt.want.MaxSessions ||
+			got.WaitTimeout != tt.want.WaitTimeout || got.SweepInterval != tt.want.SweepInterval || got.ExpiryGrace != tt.want.ExpiryGrace {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
