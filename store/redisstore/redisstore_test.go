@@ -644,6 +644,7 @@ func TestCorruptRecord(t *testing.T) {
 			{"bad tab bytes", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldTabBytes, "x"}},
 			// A length that would walk the script's parser backwards.
 			{"bad value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "9999999999999999999-999sx"}},
+			{"truncated value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "99999999999999999990009sx"}},
 			{"short value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "99999"}},
 		}
 		for i, tt := range tests {

@@ -57,7 +57,9 @@ local function parseExpiring(s)
       error('CORRUPT_DEADLINES')
     end
     local n = tonumber(len)
-    t[string.sub(s, pos + 23, pos + 22 + n)] = at
+    local field = string.sub(s, pos + 23, pos + 22 + n)
+    if #field ~= n then error('CORRUPT_DEADLINES') end
+    t[field] = at
     pos = pos + 23 + n
   end
   return t
