@@ -76,7 +76,7 @@
 // under a limit takes about seven sequential round trips (read the
 // session and the principal's set, read its sessions, add to the set,
 // WATCH, read, MULTI/EXEC, then the index and the set again), a Move
-// five (seven for a signed-in session, whose old entry is removed and
+// five (eight for a signed-in session: its new entry goes in first, its
 // checked). List and Stats walk the keys with SCAN, never KEYS; on a
 // cluster they walk every master. With WaitReplicas, each write is
 // followed by a WAIT in the same pipeline, on the session's master: a
