@@ -77,7 +77,7 @@
 // session and the principal's set, read its sessions, add to the set,
 // WATCH, read, MULTI/EXEC, then the index and the set again), a Move
 // five (eight for a signed-in session: its new entry goes in first, its
-// checked). List and Stats walk the keys with SCAN, never KEYS; on a
+// old one is removed and checked after). List and Stats walk the keys with SCAN, never KEYS; on a
 // cluster they walk every master. With WaitReplicas, each write is
 // followed by a WAIT in the same pipeline, on the session's master: a
 // plain commit stays one round trip, a create and a delete take two (the
