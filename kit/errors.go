@@ -89,6 +89,8 @@ func errorFor(err error) *Error {
 		return &Error{Status: http.StatusConflict, Message: "This was changed in another tab or window while you were working. Nothing was saved; reload the page and try again.", Err: err}
 	case isErr(err, store.ErrTooManySessions):
 		return &Error{Status: http.StatusConflict, Message: "This account is signed in on too many devices. Sign out on one of them first.", Err: err}
+	case isErr(err, store.ErrMoved):
+		return &Error{Status: http.StatusConflict, Message: "You signed in again in another tab or window while this page was on its way. Nothing was saved; reload the page.", Err: err}
 	case isErr(err, store.ErrNotFound):
 		return &Error{Status: http.StatusConflict, Message: "Your session ended while this request ran; nothing was saved.", Err: err}
 	case isErr(err, session.ErrResponseStarted):

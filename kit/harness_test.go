@@ -456,6 +456,9 @@ func (a *testApp) serveHTTP(w http.ResponseWriter, req *http.Request) {
 func (a *testApp) load(token string) (store.Record, bool) {
 	a.t.Helper()
 	rec, found, err := a.store.Store.Load(a.t.Context(), store.HashToken(token))
+	if errors.Is(err, store.ErrMoved) {
+		return store.Record{}, false
+	}
 	if err != nil {
 		a.t.Fatalf("Load: %v", err)
 	}

@@ -221,18 +221,12 @@ func flashes(n namespace, name string, dst any) (int, error) {
 			return count, err
 		}
 	}
-	// Remove what was read, not the key: a flash added meanwhile by a
-	// concurrent request stays for the next page.
+	// Removed with the request's commit, so only a page that is answered
+	// uses them up: a request that fails leaves them for the next page. A
+	// flash added meanwhile by another request stays for the next page
+	// too. (Two pages of one tab answered at the same moment may both
+	// show a flash; none is ever lost.)
 	return count + len(items), q.unit.Queue(k, removePrefix(list))
-}
-
-func appendDecoded(codec Codec, slice reflect.Value, item []byte, name string) error {
-	elem := reflect.New(slice.Elem().Type().Elem())
-	if err := codec.Unmarshal(item, elem.Interface()); err != nil {
-		return fmt.Errorf("kit: decoding flash %q: %w", name, err)
-	}
-	slice.Elem().Set(reflect.Append(slice.Elem(), elem.Elem()))
-	return nil
 }
 
 // removePrefix is an update that drops prefix from the front of a value
@@ -247,6 +241,15 @@ func removePrefix(prefix []byte) func(old []byte, _ bool) ([]byte, error) {
 		}
 		return old[len(prefix):], nil
 	}
+}
+
+func appendDecoded(codec Codec, slice reflect.Value, item []byte, name string) error {
+	elem := reflect.New(slice.Elem().Type().Elem())
+	if err := codec.Unmarshal(item, elem.Interface()); err != nil {
+		return fmt.Errorf("kit: decoding flash %q: %w", name, err)
+	}
+	slice.Elem().Set(reflect.Append(slice.Elem(), elem.Elem()))
+	return nil
 }
 
 func keys(n namespace) ([]string, error) {

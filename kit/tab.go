@@ -204,21 +204,20 @@ func (s *Session) notify(tab tabs.ID, message string) error {
 	})
 }
 
-// takeNotice returns and removes this tab's notice, "" when there is none.
+// takeNotice returns this tab's notice, "" when there is none, and
+// queues its removal with the request's commit, as flashes are.
 func (t *Tab) takeNotice() (string, error) {
 	q := t.q
 	v, found, err := q.unit.Get(noticesKey)
 	if err != nil || !found {
 		return "", err
 	}
+	tab := t.ID()
 	var list notices
 	if json.Unmarshal(v, &list) != nil {
 		return "", nil
 	}
-	tab := t.ID()
-	i := slices.IndexFunc(list, func(n notice) bool {
-		return n.Tab == tab
-	})
+	i := slices.IndexFunc(list, func(n notice) bool { return n.Tab == tab })
 	if i < 0 {
 		return "", nil
 	}
@@ -226,11 +225,9 @@ func (t *Tab) takeNotice() (string, error) {
 	err = q.unit.Queue(noticesKey, func(old []byte, _ bool) ([]byte, error) {
 		var list notices
 		if json.Unmarshal(old, &list) != nil {
-			return nil, nil
+			return nil, nil // a damaged list is dropped
 		}
-		list = slices.DeleteFunc(list, func(n notice) bool {
-			return n.Tab == tab && n.Message == message
-		})
+		list = slices.DeleteFunc(list, func(n notice) bool { return n.Tab == tab && n.Message == message })
 		if len(list) == 0 {
 			return nil, nil
 		}

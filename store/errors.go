@@ -1,6 +1,9 @@
 package store
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors a caller branches on. Backends return these (possibly wrapped), so
 // test them with errors.Is.
@@ -49,6 +52,13 @@ var (
 	// changed it meanwhile. Nothing was written; reading again and
 	// retrying is safe.
 	ErrConflict = errors.New("store: value changed since it was read")
+
+	// ErrMoved is returned by Load and Commit for an ID that Move moved
+	// away less than MovedGrace ago: a request that raced a sign-in in
+	// another tab of the same browser. It wraps ErrNotFound. The session
+	// lives on under an ID the request does not know; it must not create
+	// a new one nor tell the browser to forget its cookie.
+	ErrMoved = fmt.Errorf("store: session moved to a new ID: %w", ErrNotFound)
 
 	// ErrTooManySessions is returned by Commit when giving the session a
 	// principal would exceed Delta.PrincipalLimit and the limit does not

@@ -29,8 +29,10 @@ type Memory struct {
 	sessions map[string]*memorySession
 	// principals indexes sessions by Meta.Principal.
 	principals map[string]map[string]struct{}
-	expiry     expiryQueue
-	closed     bool
+	// moved holds IDs Move moved away, until when they answer ErrMoved.
+	moved  map[string]time.Time
+	expiry expiryQueue
+	closed bool
 
 	notify subscribers
 
@@ -53,6 +55,7 @@ func NewMemoryWith(opts MemoryOptions) *Memory {
 		now:        opts.Now,
 		sessions:   make(map[string]*memorySession),
 		principals: make(map[string]map[string]struct{}),
+		moved:      make(map[string]time.Time),
 		stop:       make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -94,7 +97,7 @@ func (m *Memory) Load(ctx context.Context, id string) (Record, bool, error) {
 	}
 	s := m.live(id)
 	if s == nil {
-		return Record{}, false, nil
+		return Record{}, false, m.movedErr(id)
 	}
 	rec := Record{Meta: s.meta.Clone(), Values: make(map[Key][]byte, len(s.values))}
 	for k, v := range s.values {
@@ -132,6 +135,11 @@ func (m *Memory) Commit(ctx context.Context, id string, d Delta) (Meta, error) {
 		current = &s.meta
 	}
 	now := m.now.Now()
+	if s == nil && !d.Create {
+		if err := m.movedErr(id); err != nil {
+			return Meta{}, err
+		}
+	}
 	plan, err := PlanCommit(now, current, s.reader(), &d)
 	if err != nil {
 		return Meta{}, err
@@ -173,6 +181,9 @@ func (m *Memory) Move(ctx context.Context, from, to string, d Delta) (Meta, erro
 	}
 	s := m.live(from)
 	if s == nil {
+		if err := m.movedErr(from); err != nil {
+			return Meta{}, err
+		}
 		return Meta{}, ErrNotFound
 	}
 	if m.live(to) != nil {
@@ -184,6 +195,7 @@ func (m *Memory) Move(ctx context.Context, from, to string, d Delta) (Meta, erro
 	}
 	m.remove(to) // an expired record, if any
 	m.remove(from)
+	m.moved[from] = m.now.Now().Add(MovedGrace)
 	m.sessions[to] = s
 	// apply indexes and queues what changed; under the new ID everything
 	// is new.
@@ -298,6 +310,16 @@ func (m *Memory) Delete(ctx context.Context, id string) error {
 		return ErrClosed
 	}
 	m.remove(id)
+	delete(m.moved, id)
+	return nil
+}
+
+// movedErr returns ErrMoved while id is a recent Move's source. m.mu is
+// held.
+func (m *Memory) movedErr(id string) error {
+	if until, ok := m.moved[id]; ok && m.now.Now().Before(until) {
+		return ErrMoved
+	}
 	return nil
 }
 
@@ -314,6 +336,11 @@ func (m *Memory) Sweep(ctx context.Context) (SweepResult, error) {
 		return SweepResult{}, ErrClosed
 	}
 	now := m.now.Now()
+	for id, until := range m.moved {
+		if !now.Before(until) {
+			delete(m.moved, id)
+		}
+	}
 	var res SweepResult
 	for m.expiry.Len() > 0 && !m.expiry[0].at.After(now) {
 		e := heap.Pop(&m.expiry).(expiryEntry)
@@ -398,6 +425,7 @@ func (m *Memory) Close() error {
 		m.closed = true
 		m.sessions = nil
 		m.principals = nil
+		m.moved = nil
 		m.expiry = nil
 		m.mu.Unlock()
 	})

@@ -32,6 +32,10 @@ type Store interface {
 	// session keeps its principal, tabs, deadlines and value deadlines
 	// unless d changes them.
 	//
+	// For MovedGrace afterwards, Load and Commit of from fail with
+	// ErrMoved, so a request that raced the move can tell it from a
+	// session that ended. Delete of from ends that early.
+	//
 	// from and to must have the same Family, which lets stores that shard
 	// by key keep both in one shard; kit's IDs always do.
 	Move(ctx context.Context, from, to string, d Delta) (Meta, error)
@@ -40,6 +44,10 @@ type Store interface {
 	// principal index). Deleting a missing session is not an error.
 	Delete(ctx context.Context, id string) error
 }
+
+// MovedGrace is how long an ID that Move moved away answers ErrMoved:
+// longer than any request racing the move can take.
+const MovedGrace = time.Minute
 
 // PrincipalIndex is a store that can find the sessions of a principal
 // (Meta.Principal). The index changes in the same transaction as the

@@ -46,12 +46,15 @@ func (u *Unit) delta() store.Delta {
 		}
 		d.Update[k] = u.recordQueued(k, fns)
 	}
-	edits := p.edits
-	if p.hasLabel {
-		edits = append(edits[:len(edits):len(edits)], u.labelEdit(p.label))
-	}
+	// Upkeep first: tabs that idled out are closed before a new tab is
+	// picked or the table is trimmed to MaxTabs.
+	var edits []func(*store.Meta) error
 	if upkeep := u.upkeep(); upkeep != nil {
-		edits = append(edits[:len(edits):len(edits)], upkeep)
+		edits = append(edits, upkeep)
+	}
+	edits = append(edits, p.edits...)
+	if p.hasLabel {
+		edits = append(edits, u.labelEdit(p.label))
 	}
 	if len(edits) > 0 {
 		d.EditMeta = chainEdits(edits)

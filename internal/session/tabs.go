@@ -32,12 +32,14 @@ func (u *Unit) TabOpen() (bool, error) {
 		return false, nil
 	}
 	info, ok := u.rec.Meta.Tabs[uint32(u.tab)]
-	return ok && !u.idledOut(info), nil
+	return ok && !u.idledOut(uint32(u.tab), info), nil
 }
 
-func (u *Unit) idledOut(info store.TabInfo) bool {
+// idledOut reports whether tab n went unused past TabIdleTimeout. Tab 0
+// never closes.
+func (u *Unit) idledOut(n uint32, info store.TabInfo) bool {
 	timeout := u.cfg.TabIdleTimeout
-	return timeout > 0 && u.now.Sub(info.LastSeen) > timeout
+	return n != 0 && timeout > 0 && u.now.Sub(info.LastSeen) > timeout
 }
 
 // SetLabel queues naming the request's tab.
@@ -85,12 +87,14 @@ func (u *Unit) upkeep() func(*store.Meta) error {
 	}
 	var stale []uint32
 	for n, info := range u.rec.Meta.Tabs {
-		if (!u.hasTab || n != uint32(u.tab)) && u.idledOut(info) {
+		// The request's own tab too: a request that reached an idled-out
+		// tab was turned away, and must not bring it back to life.
+		if u.idledOut(n, info) {
 			stale = append(stale, n)
 		}
 	}
 	info, tracked := u.rec.Meta.Tabs[uint32(u.tab)]
-	touch := u.hasTab && tracked && u.now.Sub(info.LastSeen) >= u.cfg.TouchInterval
+	touch := u.hasTab && tracked && !u.idledOut(uint32(u.tab), info) && u.now.Sub(info.LastSeen) >= u.cfg.TouchInterval
 	if len(stale) == 0 && !touch {
 		return nil
 	}
@@ -145,6 +149,15 @@ func (u *Unit) OpenTab(how Opening, copyFrom *tabs.ID) (tabs.ID, error) {
 		return 0, ErrResponseStarted
 	}
 	cfg, now := u.cfg, u.now
+	// Tabs the request stands on, its own and the one it copies, go last
+	// among tabs alike: a fork must not evict the data it copies.
+	spare := []uint32{}
+	if u.hasTab {
+		spare = append(spare, uint32(u.tab))
+	}
+	if copyFrom != nil {
+		spare = append(spare, uint32(*copyFrom))
+	}
 	var got uint32
 	var evicted []uint32
 	edit := func(m *store.Meta) error {
@@ -163,7 +176,7 @@ func (u *Unit) OpenTab(how Opening, copyFrom *tabs.ID) (tabs.ID, error) {
 		m.Tabs[n] = store.TabInfo{Created: now, LastSeen: now}
 		m.NextTab = n + 1
 		got = n
-		evicted = evictTabs(m, cfg.MaxTabs, n)
+		evicted = evictTabs(m, cfg.MaxTabs, n, spare)
 		return nil
 	}
 	u.pending.edits = append(u.pending.edits, edit)
@@ -193,7 +206,15 @@ func (u *Unit) copyTab(from, to uint32) error {
 		p.set = make(map[store.Key][]byte, len(values))
 	}
 	for k, v := range values {
-		p.set[store.TabKey(to, k.Name)] = v
+		copied := store.TabKey(to, k.Name)
+		p.set[copied] = v
+		if at, ok := u.rec.Meta.Expiring[k]; ok {
+			// A copied value expires when the original does.
+			if p.expires == nil {
+				p.expires = make(map[store.Key]time.Time)
+			}
+			p.expires[copied] = at
+		}
 	}
 	_, err := u.commit(nil)
 	return err
@@ -217,9 +238,10 @@ func newestEmptyTab(m *store.Meta) (uint32, bool) {
 }
 
 // evictTabs closes tabs until at most max are open (tab 0 always counts
-// and is never closed), sparing keep; tabs that hold nothing go first,
-// then the least recently seen. It returns the closed numbers.
-func evictTabs(m *store.Meta, max int, keep uint32) []uint32 {
+// and is never closed, nor is keep): tabs that hold nothing go first,
+// then tabs with data, the least recently seen first, and the tabs in
+// spare last of their kind. It returns the closed numbers.
+func evictTabs(m *store.Meta, max int, keep uint32, spare []uint32) []uint32 {
 	open := len(m.Tabs) + 1
 	if _, ok := m.Tabs[0]; ok {
 		open--
@@ -237,6 +259,12 @@ func evictTabs(m *store.Meta, max int, keep uint32) []uint32 {
 		ia, ib := m.Tabs[a], m.Tabs[b]
 		if emptyA, emptyB := ia.Bytes == 0 && ia.Label == "", ib.Bytes == 0 && ib.Label == ""; emptyA != emptyB {
 			if emptyA {
+				return -1
+			}
+			return 1
+		}
+		if spareA, spareB := slices.Contains(spare, a), slices.Contains(spare, b); spareA != spareB {
+			if spareB {
 				return -1
 			}
 			return 1

@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -103,9 +104,17 @@ func (u *Unit) load() error {
 	if u.loaded {
 		return nil
 	}
+	var moved error
 	for _, token := range u.candidates {
 		id := store.HashToken(token)
 		rec, found, err := u.cfg.Store.Load(u.ctx, id)
+		if errors.Is(err, store.ErrMoved) {
+			// A sign-in in another tab moved this session a moment ago:
+			// the browser is about to hold the new token, which this
+			// request does not know.
+			moved = err
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("session: loading: %w", err)
 		}
@@ -113,6 +122,11 @@ func (u *Unit) load() error {
 			u.token, u.id, u.found, u.rec = token, id, true, rec
 			break
 		}
+	}
+	if moved != nil && !u.found {
+		// Neither create a session nor drop the cookie: either would undo
+		// the sign-in when this response reaches the browser last.
+		return fmt.Errorf("session: loading: %w", moved)
 	}
 	u.loaded = true
 	if !u.found && len(u.candidates) > 0 {
@@ -150,9 +164,13 @@ func (u *Unit) Meta() (store.Meta, error) {
 	if err := u.load(); err != nil {
 		return store.Meta{}, err
 	}
-	m := u.rec.Meta
+	m := u.rec.Meta.Clone()
+	for n, info := range m.Tabs {
+		if u.idledOut(n, info) {
+			delete(m.Tabs, n) // closed at the next commit; gone already
+		}
+	}
 	if u.pending.hasLabel {
-		m = m.Clone()
 		if info, ok := m.Tabs[uint32(u.tab)]; ok {
 			info.Label = u.pending.label
 			m.Tabs[uint32(u.tab)] = info

@@ -265,15 +265,22 @@ func TestRegenerateCarriesWritesOfOtherRequests(t *testing.T) {
 	if got, _ := f.value(fresh, store.SessionKey("theme")); got != "dark" {
 		t.Errorf("write made meanwhile: got %q after Regenerate, want %q", got, "dark")
 	}
-	if _, found := f.value(token, user); found {
-		t.Errorf("the old token still answers")
-	}
+	// A request still carrying the old token, as one racing the sign-in
+	// does, is told the session moved: it neither reads, nor writes, nor
+	// creates a session, nor drops the cookie.
 	late := f.begin(token)
-	_ = late.Set(user, []byte("eve"), 0)
-	if err := late.Finish(false); err == nil {
-		if _, found := f.value(token, user); found {
-			t.Errorf("a write with the old token revived it")
-		}
+	if _, _, err := late.Get(user); !errors.Is(err, store.ErrMoved) {
+		t.Errorf("Get with the old token: got %v, want %v", err, store.ErrMoved)
+	}
+	if err := late.Set(user, []byte("eve"), 0); !errors.Is(err, store.ErrMoved) {
+		t.Errorf("Set with the old token: got %v, want %v", err, store.ErrMoved)
+	}
+	if _, _, changed := late.Cookie(); changed {
+		t.Errorf("a request with the old token changed the cookie")
+	}
+	f.clock.Advance(store.MovedGrace)
+	if _, found := f.value(token, user); found {
+		t.Errorf("the old token answers once the trace of the move is gone")
 	}
 	kinds := make([]EventKind, 0, len(f.events))
 	for _, e := range f.events {
@@ -452,24 +459,29 @@ func TestEvictTabsPrefersUnusedTabs(t *testing.T) {
 		return store.TabInfo{Created: at, LastSeen: at, Bytes: bytes, Label: label}
 	}
 	tests := []struct {
-		name string
-		tabs map[uint32]store.TabInfo
-		keep uint32
-		max  int
-		want []uint32
+		name  string
+		tabs  map[uint32]store.TabInfo
+		keep  uint32
+		spare []uint32
+		max   int
+		want  []uint32
 	}{
-		{"within the limit", map[uint32]store.TabInfo{1: tab(1, 0, "")}, 1, 4, nil},
+		{"within the limit", map[uint32]store.TabInfo{1: tab(1, 0, "")}, 1, nil, 4, nil},
 		{"empty before data, whatever their age",
-			map[uint32]store.TabInfo{1: tab(90, 10, ""), 2: tab(1, 0, ""), 3: tab(50, 10, ""), 4: tab(0, 0, "")}, 4, 3, []uint32{2, 1}},
+			map[uint32]store.TabInfo{1: tab(90, 10, ""), 2: tab(1, 0, ""), 3: tab(50, 10, ""), 4: tab(0, 0, "")}, 4, nil, 3, []uint32{2, 1}},
 		{"a label counts as use",
-			map[uint32]store.TabInfo{1: tab(90, 0, "Till"), 2: tab(1, 0, ""), 3: tab(0, 0, "")}, 3, 2, []uint32{2, 1}},
+			map[uint32]store.TabInfo{1: tab(90, 0, "Till"), 2: tab(1, 0, ""), 3: tab(0, 0, "")}, 3, nil, 2, []uint32{2, 1}},
 		{"tab 0 is never closed",
-			map[uint32]store.TabInfo{0: tab(99, 0, ""), 1: tab(5, 1, ""), 2: tab(0, 0, "")}, 2, 2, []uint32{1}},
+			map[uint32]store.TabInfo{0: tab(99, 0, ""), 1: tab(5, 1, ""), 2: tab(0, 0, "")}, 2, nil, 2, []uint32{1}},
+		{"the tab a fork copies goes last among tabs with data",
+			map[uint32]store.TabInfo{1: tab(90, 10, ""), 2: tab(50, 10, ""), 3: tab(0, 0, "")}, 3, []uint32{1}, 3, []uint32{2}},
+		{"an empty tab the request stands on still goes before data",
+			map[uint32]store.TabInfo{1: tab(90, 10, ""), 2: tab(1, 0, ""), 3: tab(0, 0, "")}, 3, []uint32{2}, 3, []uint32{2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &store.Meta{Tabs: tt.tabs}
-			if got := evictTabs(m, tt.max, tt.keep); !slices.Equal(got, tt.want) {
+			if got := evictTabs(m, tt.max, tt.keep, tt.spare); !slices.Equal(got, tt.want) {
 				t.Errorf("evictTabs: got %v, want %v", got, tt.want)
 			}
 		})

@@ -32,8 +32,8 @@ func isWriteFailure(err error) bool {
 // commitInTx applies d to session id inside a write transaction. It plans
 // the whole change with store.PlanCommit, which only reads, and writes
 // only once the plan stands, so an error before the writes leaves nothing
-// behind.
-func (s *Store) commitInTx(b buckets, id string, d *store.Delta, now time.Time) (store.Meta, error) {
+// behind. Sessions it removes on its own are recorded in rm.
+func (s *Store) commitInTx(b buckets, id string, d *store.Delta, now time.Time, rm *removals) (store.Meta, error) {
 	stored, hasStored, err := getMeta(b.meta, id)
 	if err != nil {
 		return store.Meta{}, err
@@ -42,9 +42,16 @@ func (s *Store) commitInTx(b buckets, id string, d *store.Delta, now time.Time) 
 	if hasStored && !stored.Expired(now) {
 		current = &stored
 	}
-	limited := *d
-	limited.MaxBytes = smallerLimit(d.MaxBytes, s.opts.MaxSessionBytes)
-	plan, err := planCommit(now, current, valueReader(b.values, id), &limited)
+	plan, err := s.plan(now, current, valueReader(b.values, id), d)
+	if errors.Is(err, store.ErrNotFound) {
+		if moved := movedErr(b.tx, id, now); moved != nil {
+			return store.Meta{}, moved
+		}
+	}
+	if err != nil {
+		return store.Meta{}, err
+	}
+	victims, err := principalVictims(b, id, current, d, now)
 	if err != nil {
 		return store.Meta{}, err
 	}
@@ -55,12 +62,13 @@ func (s *Store) commitInTx(b buckets, id string, d *store.Delta, now time.Time) 
 		if err := removeSession(b, id, &stored); err != nil {
 			return store.Meta{}, failedWrite(err)
 		}
+		rm.add(store.EventExpired, id, &stored, now)
 	}
 	var oldBytes, addSessions int64 = 0, 1
 	if current != nil {
 		oldBytes, addSessions = current.Bytes, 0
 	}
-	if err := s.makeRoom(b, now, id, addSessions, plan.Meta.Bytes-oldBytes, plan.Meta.Bytes); err != nil {
+	if err := s.makeSpace(b, now, id, victims, addSessions, plan.Meta.Bytes-oldBytes, plan.Meta.Bytes, rm); err != nil {
 		return store.Meta{}, err
 	}
 	if err := writePlan(b, id, current, &plan); err != nil {
@@ -70,6 +78,28 @@ func (s *Store) commitInTx(b buckets, id string, d *store.Delta, now time.Time) 
 		return store.Meta{}, failedWrite(err)
 	}
 	return plan.Meta, nil
+}
+
+// plan runs store.PlanCommit with the store's own session size limit.
+func (s *Store) plan(now time.Time, current *store.Meta, get store.ValueReader, d *store.Delta) (store.Plan, error) {
+	limited := *d
+	limited.MaxBytes = smallerLimit(d.MaxBytes, s.opts.MaxSessionBytes)
+	return planCommit(now, current, get, &limited)
+}
+
+// makeSpace evicts the victims of a principal limit, then makes room
+// under the store-wide quotas. Once a victim is gone the op has written
+// for its own sake, so a quota that still refuses is a write failure:
+// the transaction rolls back rather than keep the eviction of a failed op.
+func (s *Store) makeSpace(b buckets, now time.Time, id string, victims []string, addSessions, addBytes, sessionBytes int64, rm *removals) error {
+	if err := evictVictims(b, victims, now, rm); err != nil {
+		return failedWrite(err)
+	}
+	err := s.makeRoom(b, now, id, addSessions, addBytes, sessionBytes, rm)
+	if err != nil && len(victims) > 0 {
+		return failedWrite(err)
+	}
+	return err
 }
 
 // planCommit runs store.PlanCommit, turning a panic in the delta's
@@ -134,13 +164,20 @@ func writePlan(b buckets, id string, current *store.Meta, plan *store.Plan) erro
 	if err := setIndex(b.expiry, id, old.ExpiresAt(), plan.Meta.ExpiresAt()); err != nil {
 		return err
 	}
-	return setIndex(b.lastSeen, id, old.LastSeen, plan.Meta.LastSeen)
+	if err := setIndex(b.lastSeen, id, old.LastSeen, plan.Meta.LastSeen); err != nil {
+		return err
+	}
+	return b.setPrincipal(id, old.Principal, plan.Meta.Principal)
 }
 
 // deleteInTx removes session id, expired or not, and reports whether
 // there was one. A record whose meta does not decode is removed too, so
 // Delete is the way out of corruption.
 func deleteInTx(b buckets, id string) (bool, error) {
+	forgot, err := forgetMoved(b, id)
+	if err != nil {
+		return true, failedWrite(err)
+	}
 	m, found, err := getMeta(b.meta, id)
 	switch {
 	case err != nil:
@@ -148,14 +185,15 @@ func deleteInTx(b buckets, id string) (bool, error) {
 	case found:
 		return true, failedWrite(removeSession(b, id, &m))
 	default:
-		return false, nil
+		return forgot, nil
 	}
 }
 
 // removeSession deletes session id's meta, values and index entries and
 // updates the counters. m is its decoded meta, or nil when it did not
 // decode: then its index entries cannot be found and stay behind as
-// dangling entries, which Sweep and eviction drop when they meet them,
+// dangling entries, which Sweep and eviction drop when they meet them (a
+// principals entry is skipped by every reader, as its session is gone),
 // and the bytes are counted from the values themselves.
 func removeSession(b buckets, id string, m *store.Meta) error {
 	prefix := sessionPrefix(nil, id)
@@ -172,6 +210,9 @@ func removeSession(b buckets, id string, m *store.Meta) error {
 			return err
 		}
 		if err := setIndex(b.lastSeen, id, m.LastSeen, time.Time{}); err != nil {
+			return err
+		}
+		if err := b.setPrincipal(id, m.Principal, ""); err != nil {
 			return err
 		}
 	}

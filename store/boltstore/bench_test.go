@@ -137,6 +137,33 @@ func BenchmarkCommitParallel64(b *testing.B) {
 	})
 }
 
+// BenchmarkMove is one regeneration: a session with a principal, a tab
+// and a few values moved to a new ID, back and forth between two.
+func BenchmarkMove(b *testing.B) {
+	s := openBench(b)
+	ids := [2]string{store.HashToken("benchmark-token-a"), store.HashToken("benchmark-token-b")}
+	benchCreate(b, s, ids[0])
+	ctx := context.Background()
+	d := store.Delta{
+		SetPrincipal: true, Principal: "user-1",
+		EditMeta: func(m *store.Meta) error { m.Tabs[1] = store.TabInfo{}; return nil },
+		Set: map[store.Key][]byte{
+			store.TabKey(0, "cart"): benchValue,
+			store.TabKey(1, "cart"): benchValue,
+		},
+	}
+	if _, err := s.Commit(ctx, ids[0], d); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := s.Move(ctx, ids[i%2], ids[(i+1)%2], store.Delta{}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
 // BenchmarkLoad is one read of a session with a few values.
 func BenchmarkLoad(b *testing.B) {
 	s := openBench(b)
@@ -214,7 +241,7 @@ func fillSessions(b *testing.B, s *Store, prefix string, n int, deadline time.Ti
 					IdleDeadline: deadline,
 					Set:          map[store.Key][]byte{store.SessionKey("cart"): benchValue},
 				}
-				if _, err := s.commitInTx(bk, fmt.Sprintf("%s%08d", prefix, i), &d, now); err != nil {
+				if _, err := s.commitInTx(bk, fmt.Sprintf("%s%08d", prefix, i), &d, now, new(removals)); err != nil {
 					return err
 				}
 			}

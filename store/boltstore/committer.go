@@ -12,21 +12,26 @@ import (
 // turn into one huge transaction that holds its callers for long.
 const maxBatch = 256
 
-// op is one Commit or Delete waiting for, or riding in, a write
+// op is one Commit, Move or Delete waiting for, or riding in, a write
 // transaction.
 type op struct {
 	ctx   context.Context
 	id    string
 	delta *store.Delta // nil for a Delete
+	// to is where a Move takes session id; "" for a Commit or Delete.
+	to string
 
 	// state is guarded by committer.mu.
 	state opState
 	// lead is closed when the op's caller is to lead the next round.
 	lead chan struct{}
-	// done is closed once meta and err are set.
+	// done is closed once meta, err and events are set.
 	done chan struct{}
 	meta store.Meta
 	err  error
+	// events are the sessions the op's transaction removed on its own,
+	// for its caller to report once it has let go of the store.
+	events removals
 }
 
 type opState int

@@ -56,28 +56,14 @@ func (s *Store) Compact(ctx context.Context) (CompactResult, error) {
 	}
 	res.Before = fi.Size()
 
-	tmp, err := compactInto(s.db, path, fi.Mode().Perm())
-	if err != nil {
-		return res, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		_ = os.Remove(tmp)
-		return res, fmt.Errorf("boltstore: compact: %w", err)
-	}
-	syncDir(filepath.Dir(path))
-
-	// The old handle still locks the old file, now unlinked; the new one
-	// is opened before it is let go.
-	db, err := bolt.Open(path, s.opts.FileMode, &bolt.Options{Timeout: s.opts.lockTimeout()})
-	old := s.db
-	if err != nil {
-		_ = old.Close()
+	db, err := replaceFile(s.db, path, &s.opts)
+	if db == nil {
 		s.closed = true
-		return res, fmt.Errorf("boltstore: compact: reopening %s: %w", path, err)
+	} else {
+		s.db = db
 	}
-	s.db = db
-	if err := old.Close(); err != nil {
-		return res, fmt.Errorf("boltstore: compact: closing the old file: %w", err)
+	if err != nil {
+		return res, fmt.Errorf("boltstore: compact: %w", err)
 	}
 	if fi, err := os.Stat(path); err == nil {
 		res.After = fi.Size()
@@ -85,12 +71,58 @@ func (s *Store) Compact(ctx context.Context) (CompactResult, error) {
 	return res, nil
 }
 
+// replaceFile copies the live data of db, the open file at path, into a
+// new file, puts it in place of the old one and reopens it. It returns the
+// handle to use afterwards: db itself when it failed before the swap (the
+// old file is untouched), nil when the reopening failed (db is closed
+// too), and the new handle otherwise.
+func replaceFile(db *bolt.DB, path string, o *Options) (*bolt.DB, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return db, err
+	}
+	tmp, err := compactInto(db, path, fi.Mode().Perm())
+	if err != nil {
+		return db, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return db, err
+	}
+	syncDir(filepath.Dir(path))
+
+	// The old handle still locks the old file, now unlinked; the new one
+	// is opened before it is let go.
+	fresh, err := bolt.Open(path, o.FileMode, &bolt.Options{Timeout: o.lockTimeout()})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("reopening %s: %w", path, err)
+	}
+	if err := db.Close(); err != nil {
+		return fresh, fmt.Errorf("closing the old file: %w", err)
+	}
+	return fresh, nil
+}
+
+// rewrite is replaceFile for Open, which gives up on any error: the
+// handle is closed unless the rewrite succeeded.
+func rewrite(db *bolt.DB, path string, o *Options) (*bolt.DB, error) {
+	fresh, err := replaceFile(db, path, o)
+	if err != nil {
+		if fresh != nil {
+			_ = fresh.Close()
+		}
+		return nil, err
+	}
+	return fresh, nil
+}
+
 // compactInto copies the live data of src into a new, synced file next
 // to path and returns its name. On error nothing is left behind.
 func compactInto(src *bolt.DB, path string, mode os.FileMode) (tmp string, err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".compact-*")
 	if err != nil {
-		return "", fmt.Errorf("boltstore: compact: %w", err)
+		return "", err
 	}
 	tmp = f.Name()
 	_ = f.Close()
@@ -100,16 +132,16 @@ func compactInto(src *bolt.DB, path string, mode os.FileMode) (tmp string, err e
 		}
 	}()
 	if err := os.Chmod(tmp, mode); err != nil {
-		return "", fmt.Errorf("boltstore: compact: %w", err)
+		return "", err
 	}
 	dst, err := bolt.Open(tmp, mode, &bolt.Options{Timeout: defaultTimeout})
 	if err != nil {
-		return "", fmt.Errorf("boltstore: compact: %w", err)
+		return "", err
 	}
 	// bbolt syncs each transaction it commits, so dst is on disk once
 	// Compact returns; Close unmaps it.
 	if err := errors.Join(bolt.Compact(dst, src, compactTxSize), dst.Close()); err != nil {
-		return "", fmt.Errorf("boltstore: compact: %w", err)
+		return "", err
 	}
 	return tmp, nil
 }

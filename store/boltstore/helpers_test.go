@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -62,6 +63,9 @@ func checkFile(t testing.TB, path string) {
 	}
 	defer db.Close()
 	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("%s: bbolt check: %v", path, err)
+		}
 		b, err := openBuckets(tx)
 		if err != nil {
 			return err
@@ -119,6 +123,29 @@ func inconsistencies(b buckets) []string {
 			problems = append(problems, fmt.Sprintf("%s: missing entry %x", index.name, k))
 		}
 	}
+	wantPrincipals := make(map[string]bool)
+	for id, m := range metas {
+		if m.Principal != "" {
+			wantPrincipals[string(principalPrefix([]byte(nil), m.Principal))+id] = true
+		}
+	}
+	principals, err := b.principals()
+	if err != nil {
+		return append(problems, err.Error())
+	}
+	_ = principals.ForEach(func(k, _ []byte) error {
+		if !wantPrincipals[string(k)] {
+			problems = append(problems, fmt.Sprintf("principals: dangling entry %x", k))
+		}
+		delete(wantPrincipals, string(k))
+		return nil
+	})
+	for k := range wantPrincipals {
+		problems = append(problems, fmt.Sprintf("principals: missing entry %x", k))
+	}
+	if format := readInt(b.stats, statFormat); format != fileFormat {
+		problems = append(problems, fmt.Sprintf("file format %d, want %d", format, fileFormat))
+	}
 	sessionBytes := make(map[string]int64)
 	tabBytes := make(map[string]map[uint32]int64)
 	_ = b.values.ForEach(func(k, v []byte) error {
@@ -172,7 +199,7 @@ func bulkCommit(t testing.TB, s *Store, ids []string, delta func(i int) store.De
 		now := s.opts.Now.Now()
 		for i, id := range ids {
 			d := delta(i)
-			if _, err := s.commitInTx(b, id, &d, now); err != nil {
+			if _, err := s.commitInTx(b, id, &d, now, new(removals)); err != nil {
 				return fmt.Errorf("%s: %w", id, err)
 			}
 		}
@@ -282,6 +309,9 @@ func create(t testing.TB, s *Store, id string, values map[string]string) store.M
 func load(t testing.TB, s *Store, id string) map[string]string {
 	t.Helper()
 	rec, found, err := s.Load(context.Background(), id)
+	if errors.Is(err, store.ErrMoved) {
+		return nil // moved away: gone, and saying so
+	}
 	if err != nil {
 		t.Fatalf("Load %s: %v", id, err)
 	}

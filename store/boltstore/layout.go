@@ -18,6 +18,8 @@ var (
 	bucketExpiry   = []byte("expiry")
 	bucketLastSeen = []byte("lastseen")
 	bucketStats    = []byte("stats")
+	// bucketPrincipals is new in file format 2.
+	bucketPrincipals = []byte("principals")
 )
 
 // Keys of the stats bucket.
@@ -27,17 +29,26 @@ var (
 	statBytes    = []byte("bytes")
 )
 
-// fileFormat is the layout version written in the stats bucket, so a later
-// version can recognise (and migrate) files written by this one.
-const fileFormat = 1
+// The layout versions written in the stats bucket, so that a later version
+// can recognise (and migrate) files written by an earlier one.
+const (
+	// fileFormat1 keyed sessions by the token of their cookie and had no
+	// principals bucket. Open migrates it (see migrate.go).
+	fileFormat1 = 1
+	// fileFormat is what this version writes: sessions keyed by
+	// store.HashToken(token), and a principals bucket.
+	fileFormat = 2
+)
 
 // buckets are the store's buckets within one transaction.
 type buckets struct {
+	tx                                    *bolt.Tx
 	meta, values, expiry, lastSeen, stats *bolt.Bucket
 }
 
 func openBuckets(tx *bolt.Tx) (buckets, error) {
 	b := buckets{
+		tx:       tx,
 		meta:     tx.Bucket(bucketMeta),
 		values:   tx.Bucket(bucketValues),
 		expiry:   tx.Bucket(bucketExpiry),
@@ -48,6 +59,17 @@ func openBuckets(tx *bolt.Tx) (buckets, error) {
 		return buckets{}, fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 	}
 	return b, nil
+}
+
+// principals returns the principals bucket. Unlike the others it is
+// opened on first use: most commits never touch it, and every bucket a
+// write transaction opens costs allocations when it commits. Open checked
+// that it exists.
+func (b buckets) principals() (*bolt.Bucket, error) {
+	if p := b.tx.Bucket(bucketPrincipals); p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: missing bucket %s", store.ErrCorrupt, bucketPrincipals)
 }
 
 // sessionPrefix appends the prefix shared by every value key of session

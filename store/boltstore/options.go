@@ -2,6 +2,7 @@ package boltstore
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
@@ -60,6 +61,11 @@ type Options struct {
 	// must be quick, and safe for concurrent use; it must not call the
 	// store. Default none.
 	Observe func(Event)
+
+	// Logger receives the store's rare notices, such as Open migrating a
+	// file written by an older version. Default slog.Default(). Nil means
+	// the default.
+	Logger *slog.Logger
 }
 
 // FullPolicy is what a Store does when a commit would exceed a quota.
@@ -115,6 +121,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.FileMode == 0 {
 		o.FileMode = defaultFileMode
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	switch {
 	case o.MaxSessions < 0:

@@ -16,7 +16,8 @@ import (
 // sessions, which are dead weight, and then refuses or evicts live ones as
 // the policy says. Errors that are not write failures leave nothing of
 // this op written (reclaiming expired sessions is not the op's change).
-func (s *Store) makeRoom(b buckets, now time.Time, id string, addSessions, addBytes, sessionBytes int64) error {
+// What it removes is recorded in rm.
+func (s *Store) makeRoom(b buckets, now time.Time, id string, addSessions, addBytes, sessionBytes int64, rm *removals) error {
 	if s.opts.MaxSessions == 0 && s.opts.MaxBytes == 0 {
 		return nil
 	}
@@ -28,7 +29,7 @@ func (s *Store) makeRoom(b buckets, now time.Time, id string, addSessions, addBy
 	if fits() {
 		return nil
 	}
-	if _, err := reclaimExpired(b, now, func() bool { return !fits() }); err != nil {
+	if _, err := reclaimExpired(b, now, func() bool { return !fits() }, rm); err != nil {
 		return failedWrite(err)
 	}
 	if fits() {
@@ -42,11 +43,13 @@ func (s *Store) makeRoom(b buckets, now time.Time, id string, addSessions, addBy
 		// Evicting everyone else would not make room.
 		return full
 	}
-	if err := evictLeastRecentlySeen(b, id, func() bool { return !fits() }); err != nil {
+	if err := evictLeastRecentlySeen(b, id, now, func() bool { return !fits() }, rm); err != nil {
 		return failedWrite(err)
 	}
 	if !fits() {
-		return full
+		// Live sessions went for this op's sake and it fails all the
+		// same: roll them back with it.
+		return failedWrite(full)
 	}
 	return nil
 }
@@ -62,14 +65,14 @@ func (s *Store) fullError(c counters, addSessions, addBytes int64) error {
 // earliest first, while more reports true. It walks the expiry index
 // only, so its cost grows with what it removes. Entries that point at no
 // session, or at a session whose deadline has moved, are dropped as
-// dangling.
-func reclaimExpired(b buckets, now time.Time, more func() bool) (store.SweepResult, error) {
+// dangling. Removed sessions are recorded in rm as expired.
+func reclaimExpired(b buckets, now time.Time, more func() bool, rm *removals) (store.SweepResult, error) {
 	var res store.SweepResult
 	due := indexNanos(now)
 	c := b.expiry.Cursor()
 	for k, _ := c.First(); k != nil && isDue(k, due) && more(); {
 		key := bytes.Clone(k)
-		removed, size, err := removeIndexed(b, b.expiry, key, func(m *store.Meta) (time.Time, bool) {
+		removed, m, err := removeIndexed(b, b.expiry, key, func(m *store.Meta) (time.Time, bool) {
 			return m.ExpiresAt(), m.Expired(now)
 		})
 		if err != nil {
@@ -77,7 +80,8 @@ func reclaimExpired(b buckets, now time.Time, more func() bool) (store.SweepResu
 		}
 		if removed {
 			res.Sessions++
-			res.Bytes += size
+			res.Bytes += m.Bytes
+			rm.add(store.EventExpired, removedID(key), &m, now)
 		}
 		// Seeking the removed key lands on the entry after it; the cursor
 		// itself is not to be trusted across deletions.
@@ -95,8 +99,9 @@ func isDue(k []byte, due uint64) bool {
 }
 
 // evictLeastRecentlySeen removes live sessions other than keep, least
-// recently seen first, while more reports true.
-func evictLeastRecentlySeen(b buckets, keep string, more func() bool) error {
+// recently seen first, while more reports true, and records them in rm as
+// evicted.
+func evictLeastRecentlySeen(b buckets, keep string, now time.Time, more func() bool, rm *removals) error {
 	c := b.lastSeen.Cursor()
 	for k, _ := c.First(); k != nil && more(); {
 		if id, ok := indexID(k); ok && id == keep {
@@ -104,11 +109,14 @@ func evictLeastRecentlySeen(b buckets, keep string, more func() bool) error {
 			continue
 		}
 		key := bytes.Clone(k)
-		_, _, err := removeIndexed(b, b.lastSeen, key, func(m *store.Meta) (time.Time, bool) {
+		removed, m, err := removeIndexed(b, b.lastSeen, key, func(m *store.Meta) (time.Time, bool) {
 			return m.LastSeen, true
 		})
 		if err != nil {
 			return err
+		}
+		if removed {
+			rm.add(store.EventEvicted, removedID(key), &m, now)
 		}
 		if k, _ = c.Seek(key); bytes.Equal(k, key) {
 			k, _ = c.Next()
@@ -120,30 +128,38 @@ func evictLeastRecentlySeen(b buckets, keep string, more func() bool) error {
 // removeIndexed removes the session that index entry key points at, if
 // the entry is current (indexed returns the time the entry should carry)
 // and the session may go (the second result of indexed). A dangling or
-// stale entry is deleted without touching any session.
-func removeIndexed(b buckets, index *bolt.Bucket, key []byte, indexed func(*store.Meta) (time.Time, bool)) (removed bool, size int64, err error) {
+// stale entry is deleted without touching any session. It returns the
+// removed session's meta: the zero Meta for one that did not decode.
+func removeIndexed(b buckets, index *bolt.Bucket, key []byte, indexed func(*store.Meta) (time.Time, bool)) (removed bool, m store.Meta, err error) {
 	id, ok := indexID(key)
 	if !ok {
-		return false, 0, index.Delete(key)
+		return false, m, index.Delete(key)
 	}
 	m, found, err := getMeta(b.meta, id)
 	if err != nil {
 		// The index says this session is due; one that cannot be decoded
 		// can never be loaded again, so it goes.
 		if err := index.Delete(key); err != nil {
-			return false, 0, err
+			return false, store.Meta{}, err
 		}
-		return true, 0, removeSession(b, id, nil)
+		return true, store.Meta{}, removeSession(b, id, nil)
 	}
 	at, ok := time.Time{}, false
 	if found {
 		at, ok = indexed(&m)
 	}
 	if !found || at.IsZero() || !bytes.Equal(indexKey(nil, at, id), key) {
-		return false, 0, index.Delete(key)
+		return false, m, index.Delete(key)
 	}
 	if !ok {
-		return false, 0, nil
+		return false, m, nil
 	}
-	return true, m.Bytes, removeSession(b, id, &m)
+	return true, m, removeSession(b, id, &m)
+}
+
+// removedID is the ID of the session an index entry pointed at, once
+// removeIndexed has removed it (so the entry is well formed).
+func removedID(key []byte) string {
+	id, _ := indexID(key)
+	return id
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -17,12 +18,13 @@ import (
 )
 
 // Store is a store.Store in one bbolt file. It also implements
-// store.Sweeper, store.Lister, store.Statser and io.Closer. It is safe for
-// concurrent use.
+// store.Sweeper, store.Lister, store.Statser, store.PrincipalIndex,
+// store.Notifier and io.Closer. It is safe for concurrent use.
 type Store struct {
 	db      *bolt.DB
 	opts    Options
 	commits committer
+	notify  store.Subscribers
 
 	// closeMu is held for reading by every call in progress and for
 	// writing by Close, so Close waits for them before closing the file.
@@ -81,9 +83,18 @@ func Open(path string, opts *Options) (*Store, error) {
 	if err != nil {
 		return nil, openError(path, &o, err)
 	}
-	if err := prepare(db, path); err != nil {
+	migrated, err := prepare(db, path, o.Logger)
+	if err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if migrated > 0 {
+		// The migration freed the pages that held the sessions under
+		// their tokens, and bbolt does not wipe free pages: rewriting the
+		// file leaves no token in it.
+		if db, err = rewrite(db, path, &o); err != nil {
+			return nil, fmt.Errorf("boltstore: %s: rewriting after the migration to format %d: %w", path, fileFormat, err)
+		}
 	}
 	s := &Store{db: db, opts: o, sweeperDone: make(chan struct{})}
 	s.commits.run = s.runBatch
@@ -108,12 +119,14 @@ func openError(path string, o *Options, err error) error {
 	}
 }
 
-// prepare creates the buckets in a new file and checks that an existing
-// one is a session database of a known format, so Open never scribbles
-// into another program's bbolt file.
-func prepare(db *bolt.DB, path string) error {
+// prepare creates the buckets in a new file, checks that an existing one
+// is a session database of a known format, so Open never scribbles into
+// another program's bbolt file, and migrates one of format 1. It returns
+// how many sessions a migration re-keyed (0 when there was none).
+func prepare(db *bolt.DB, path string, log *slog.Logger) (migrated int, err error) {
 	var empty bool
-	err := db.View(func(tx *bolt.Tx) error {
+	var format int64
+	err = db.View(func(tx *bolt.Tx) error {
 		empty = tx.Bucket(bucketStats) == nil && tx.ForEach(func([]byte, *bolt.Bucket) error {
 			return errors.New("not empty")
 		}) == nil
@@ -124,19 +137,38 @@ func prepare(db *bolt.DB, path string) error {
 		if stats == nil {
 			return fmt.Errorf("%w: %s is a bbolt database of another program", ErrNotDatabase, path)
 		}
-		if format := readInt(stats, statFormat); format != fileFormat {
-			return fmt.Errorf("%w: %s has format %d, this version reads %d", ErrNotDatabase, path, format, fileFormat)
-		}
-		if _, err := openBuckets(tx); err != nil {
-			return fmt.Errorf("boltstore: %s: %w", path, err)
+		switch format = readInt(stats, statFormat); {
+		case format > fileFormat:
+			return fmt.Errorf("%w: %s has file format %d, written by a newer version of tabkit; this version reads formats %d and %d",
+				ErrNotDatabase, path, format, fileFormat1, fileFormat)
+		case format != fileFormat && format != fileFormat1:
+			return fmt.Errorf("%w: %s has unknown file format %d", ErrNotDatabase, path, format)
+		case format == fileFormat:
+			b, err := openBuckets(tx)
+			if err == nil {
+				_, err = b.principals()
+			}
+			if err != nil {
+				return fmt.Errorf("boltstore: %s: %w", path, err)
+			}
 		}
 		return nil
 	})
-	if err != nil || !empty {
-		return err
+	switch {
+	case err != nil:
+		return 0, err
+	case empty:
+		return 0, initialise(db, path)
+	case format == fileFormat1:
+		return migrate(db, path, log)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketValues, bucketExpiry, bucketLastSeen} {
+	return 0, nil
+}
+
+// initialise makes the buckets of an empty file.
+func initialise(db *bolt.DB, path string) error {
+	err := db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketMeta, bucketValues, bucketExpiry, bucketLastSeen, bucketPrincipals} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return err
 			}
@@ -188,8 +220,11 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 			return fmt.Errorf("%w: missing bucket", store.ErrCorrupt)
 		}
 		m, ok, err := getMeta(b.meta, id)
-		if err != nil || !ok || m.Expired(now) {
+		if err != nil {
 			return err
+		}
+		if !ok || m.Expired(now) {
+			return movedErr(tx, id, now)
 		}
 		values, err := loadValues(b, id)
 		if err != nil {
@@ -198,9 +233,15 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 		rec, found = store.Record{Meta: m, Values: values}, true
 		return nil
 	})
+	if errors.Is(err, store.ErrMoved) {
+		return store.Record{}, false, err
+	}
 	if err != nil {
 		return store.Record{}, false, s.readError(err)
 	}
+	// Values past their deadline stay on disk until the next commit
+	// reclaims them; they read as missing from now on.
+	rec.DropExpiredValues(now)
 	return rec, found, nil
 }
 
@@ -229,11 +270,7 @@ func (s *Store) Commit(ctx context.Context, id string, d store.Delta) (store.Met
 	if err := store.CheckID(id); err != nil {
 		return store.Meta{}, err
 	}
-	if err := s.enter(ctx); err != nil {
-		return store.Meta{}, err
-	}
-	defer s.closeMu.RUnlock()
-	return s.commits.submit(newOp(ctx, id, &d))
+	return s.write(newOp(ctx, id, &d))
 }
 
 // Delete implements store.Store. It is durable when it returns, and rides
@@ -242,12 +279,24 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := store.CheckID(id); err != nil {
 		return err
 	}
-	if err := s.enter(ctx); err != nil {
-		return err
-	}
-	defer s.closeMu.RUnlock()
-	_, err := s.commits.submit(newOp(ctx, id, nil))
+	_, err := s.write(newOp(ctx, id, nil))
 	return err
+}
+
+// write runs o through the committer, then reports what its transaction
+// removed on its own. Subscribers hear of it after closeMu is released:
+// one that calls the store must not find a Close or Compact waiting for
+// this very call.
+func (s *Store) write(o *op) (store.Meta, error) {
+	if err := s.enter(o.ctx); err != nil {
+		return store.Meta{}, err
+	}
+	m, err := s.commits.submit(o)
+	s.closeMu.RUnlock()
+	// An op abandoned in the queue never ran and has no events; any other
+	// is done, and its events were set before done was closed.
+	s.notify.Send(o.events)
+	return m, err
 }
 
 // runBatch is the committer's round: one write transaction for the whole
@@ -263,8 +312,9 @@ func (s *Store) runBatch(batch []*op) {
 	pending := batch
 	for len(pending) > 0 {
 		type result struct {
-			meta store.Meta
-			err  error
+			meta   store.Meta
+			events removals
+			err    error
 		}
 		results := make([]result, len(pending))
 		failed := -1
@@ -277,12 +327,13 @@ func (s *Store) runBatch(batch []*op) {
 			now := s.opts.Now.Now()
 			changed := false
 			for i, o := range pending {
-				m, wrote, err := s.apply(b, o, now)
+				var rm removals
+				m, wrote, err := s.apply(b, o, now, &rm)
 				if isWriteFailure(err) {
 					failed = i
 					return err
 				}
-				results[i] = result{m, err}
+				results[i] = result{m, rm, err}
 				changed = changed || (wrote && err == nil)
 			}
 			if s.hooks.beforeCommit != nil {
@@ -298,6 +349,9 @@ func (s *Store) runBatch(batch []*op) {
 			}
 			return nil
 		})
+		// Removals are reported only when the transaction committed; in
+		// one rolled back because nothing changed they never happened.
+		committed := err == nil
 		if errors.Is(err, errNothingChanged) {
 			err = nil
 		}
@@ -311,6 +365,9 @@ func (s *Store) runBatch(batch []*op) {
 				o.finish(store.Meta{}, s.writeError(err))
 				continue
 			}
+			if committed {
+				o.events = results[i].events
+			}
 			o.finish(results[i].meta, results[i].err)
 		}
 		s.observe(Event{Kind: EventRound, Ops: len(pending), Duration: time.Since(began), Err: err})
@@ -322,12 +379,16 @@ func (s *Store) runBatch(batch []*op) {
 var errNothingChanged = errors.New("boltstore: nothing changed")
 
 // apply runs one op in a round's transaction and reports whether it wrote
-// anything.
-func (s *Store) apply(b buckets, o *op, now time.Time) (m store.Meta, wrote bool, err error) {
-	if o.delta == nil {
+// anything. Sessions it removed on its own are recorded in rm.
+func (s *Store) apply(b buckets, o *op, now time.Time, rm *removals) (m store.Meta, wrote bool, err error) {
+	switch {
+	case o.delta == nil:
 		wrote, err = deleteInTx(b, o.id)
-	} else {
-		m, err = s.commitInTx(b, o.id, o.delta, now)
+	case o.to != "":
+		m, err = s.moveInTx(b, o.id, o.to, o.delta, now, rm)
+		wrote = err == nil
+	default:
+		m, err = s.commitInTx(b, o.id, o.delta, now, rm)
 		wrote = err == nil
 	}
 	if err == nil && s.hooks.afterApply != nil {
@@ -348,7 +409,9 @@ func (s *Store) writeError(err error) error {
 		return store.ErrClosed
 	case isDiskFull(err):
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-	case errors.Is(err, store.ErrCorrupt):
+	case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrFull):
+		// ErrFull ends up here when an op that had evicted sessions
+		// still did not fit and was rolled back.
 		return err
 	default:
 		return fmt.Errorf("boltstore: write: %w", err)

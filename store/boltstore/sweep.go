@@ -16,15 +16,21 @@ const sweepBatch = 1000
 // Sweep implements store.Sweeper. It walks the expiry index from its
 // start up to the store's now, in transactions of at most sweepBatch
 // sessions, so its cost grows with what expired, not with what is stored.
+// Each removed session is reported to Subscribe's functions as
+// store.EventExpired before Sweep returns.
 func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
 	if err := s.enter(ctx); err != nil {
 		return store.SweepResult{}, err
 	}
-	defer s.closeMu.RUnlock()
-	return s.sweep(ctx, s.opts.Now.Now())
+	res, expired, err := s.sweep(ctx, s.opts.Now.Now())
+	s.closeMu.RUnlock()
+	s.notify.Send(expired)
+	return res, err
 }
 
-func (s *Store) sweep(ctx context.Context, now time.Time) (total store.SweepResult, err error) {
+// sweep removes what expired at now and returns what it removed, to be
+// reported once the caller has let go of closeMu.
+func (s *Store) sweep(ctx context.Context, now time.Time) (total store.SweepResult, expired removals, err error) {
 	began := time.Now()
 	defer func() {
 		s.observe(Event{Kind: EventSweep, Sessions: total.Sessions, Bytes: total.Bytes, Duration: time.Since(began), Err: err})
@@ -32,34 +38,39 @@ func (s *Store) sweep(ctx context.Context, now time.Time) (total store.SweepResu
 	// A write transaction costs an fsync even when it changes nothing, so
 	// a sweep with nothing due stays read-only.
 	if due, err := s.anyDue(now); err != nil || !due {
-		return total, err
+		return total, nil, err
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			return total, err
+			return total, expired, err
 		}
 		var res store.SweepResult
+		var rm removals
 		visited := 0
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			b, err := openBuckets(tx)
 			if err != nil {
 				return err
 			}
-			visited = 0
+			visited, rm = 0, rm[:0]
+			if err := dropMoved(tx, now); err != nil {
+				return err
+			}
 			res, err = reclaimExpired(b, now, func() bool {
 				visited++
 				return visited <= sweepBatch
-			})
+			}, &rm)
 			return err
 		})
 		if err != nil {
-			return total, s.writeError(err)
+			return total, expired, s.writeError(err)
 		}
 		total.Sessions += res.Sessions
 		total.Bytes += res.Bytes
+		expired = append(expired, rm...)
 		if visited <= sweepBatch {
 			// The walk ended before the batch was used up: nothing due is left.
-			return total, nil
+			return total, expired, nil
 		}
 	}
 }
@@ -79,8 +90,9 @@ func (s *Store) sweepEvery(ctx context.Context, interval time.Duration) {
 			if s.enter(ctx) != nil {
 				return
 			}
-			_, _ = s.sweep(ctx, s.opts.Now.Now())
+			_, expired, _ := s.sweep(ctx, s.opts.Now.Now())
 			s.closeMu.RUnlock()
+			s.notify.Send(expired)
 		}
 	}
 }
@@ -94,7 +106,7 @@ func (s *Store) anyDue(now time.Time) (bool, error) {
 			return err
 		}
 		k, _ := b.expiry.Cursor().First()
-		due = k != nil && isDue(k, indexNanos(now))
+		due = k != nil && isDue(k, indexNanos(now)) || movedDue(tx, now)
 		return nil
 	})
 	return due, s.readError(err)

@@ -159,7 +159,7 @@ func (a *attempt) run(ctx context.Context) (store.Meta, error) {
 	if a.to != "" {
 		switch {
 		case a.current == nil:
-			return store.Meta{}, store.ErrNotFound
+			return store.Meta{}, a.notFound(ctx)
 		case a.toLive:
 			return store.Meta{}, store.ErrExists
 		}
@@ -168,6 +168,9 @@ func (a *attempt) run(ctx context.Context) (store.Meta, error) {
 		return store.Meta{}, &dbError{err, true}
 	}
 	plan, err := store.PlanCommit(a.now, a.current, a.read(ctx), a.d)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Meta{}, a.notFound(ctx)
+	}
 	if err != nil {
 		return store.Meta{}, err
 	}
@@ -355,6 +358,7 @@ func (a *attempt) write(ctx context.Context, plan *store.Plan, victims []string)
 			b.Queue(q.deleteSession, []byte(a.to)) // expired, or Move would have refused
 		}
 		b.Queue(q.moveSession, append(row, []byte(a.to))...)
+		b.Queue(q.markMoved, []byte(a.id), a.now.Add(store.MovedGrace))
 	case a.current == nil && a.fromRow:
 		// A create over an expired session: the row is ours, its values
 		// are not.
@@ -412,6 +416,32 @@ func (a *attempt) write(ctx context.Context, plan *store.Plan, victims []string)
 		return store.ErrExists
 	}
 	return &dbError{err, false}
+}
+
+// notFound is the error for a session id that is not live:
+// store.ErrMoved while a Move moved it away lately, store.ErrNotFound
+// otherwise.
+func (a *attempt) notFound(ctx context.Context) error {
+	moved, err := isMoved(ctx, a.conn, &a.s.q, a.id, a.now)
+	switch {
+	case err != nil:
+		return &dbError{err, true}
+	case moved:
+		return store.ErrMoved
+	}
+	return store.ErrNotFound
+}
+
+// isMoved reports whether id is a recent Move's source.
+func isMoved(ctx context.Context, conn interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, q *queries, id string, now time.Time) (bool, error) {
+	var moved bool
+	err := conn.QueryRow(ctx, q.movedAt, []byte(id), now).Scan(&moved)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return moved, err
 }
 
 // rollback ends a transaction that did not commit. When it cannot, the

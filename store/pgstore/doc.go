@@ -41,6 +41,10 @@
 //		value      bytea NOT NULL,
 //		PRIMARY KEY (session_id, key)
 //	);
+//	CREATE TABLE tabkit_moved (
+//		id    bytea PRIMARY KEY,
+//		until timestamptz NOT NULL
+//	);
 //	CREATE TABLE tabkit_counts (
 //		singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
 //		sessions  bigint NOT NULL

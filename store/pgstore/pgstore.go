@@ -172,7 +172,8 @@ func (s *Store) check(ctx context.Context, id string) error {
 }
 
 // Load implements store.Store with one query, which also returns the
-// session's user when Options.UserJoin is set.
+// session's user when Options.UserJoin is set; a miss costs a second one,
+// which asks whether a Move moved the ID away lately (store.ErrMoved).
 func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error) {
 	if err := s.check(ctx, id); err != nil {
 		return store.Record{}, false, err
@@ -189,6 +190,9 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 			break
 		}
 	}
+	if errors.Is(err, errMovedAway) {
+		return store.Record{}, false, store.ErrMoved
+	}
 	if err != nil {
 		return store.Record{}, false, s.fail(ctx, "load", err)
 	}
@@ -202,7 +206,18 @@ func (s *Store) load(ctx context.Context, id string, now time.Time) (store.Recor
 	}
 	defer rows.Close()
 	if !rows.Next() {
-		return store.Record{}, false, rows.Err()
+		if err := rows.Err(); err != nil {
+			return store.Record{}, false, err
+		}
+		rows.Close()
+		moved, err := isMoved(ctx, s.pool, &s.q, id, now)
+		if err != nil {
+			return store.Record{}, false, err
+		}
+		if moved {
+			return store.Record{}, false, errMovedAway
+		}
+		return store.Record{}, false, nil
 	}
 	var (
 		meta       []byte
@@ -265,7 +280,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	var err error
 	for try := 0; ; try++ {
-		_, err = s.pool.Exec(ctx, s.q.deleteSession, []byte(id))
+		_, err = s.pool.Exec(ctx, s.q.forgetMoved, []byte(id))
 		if err == nil || !retryNow(ctx, err, try, true) {
 			break
 		}
@@ -317,3 +332,7 @@ var errBadPrincipal = errors.New("pgstore: a principal must be UTF-8 text withou
 
 // errBadMove is a caller's mistake, never a condition to branch on.
 var errBadMove = errors.New("pgstore: Move needs two different IDs and a delta without Create")
+
+// errMovedAway carries store.ErrMoved out of load past the retries,
+// which only look at database errors.
+var errMovedAway = fmt.Errorf("pgstore: %w", store.ErrMoved)

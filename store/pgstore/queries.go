@@ -32,6 +32,13 @@ type queries struct {
 	// 5-byte tab prefixes given.
 	dropTabs string
 
+	// markMoved, movedAt, forgetMoved and sweepMoved keep the moved
+	// table: the IDs Move moved away, for store.MovedGrace.
+	markMoved   string
+	movedAt     string
+	forgetMoved string
+	sweepMoved  string
+
 	sweep      string
 	list       string
 	stats      string
@@ -76,6 +83,12 @@ ON CONFLICT (session_id, key) DO UPDATE SET value = excluded.value`,
 		deleteValues:    `DELETE FROM ` + values + ` WHERE session_id = $1 AND key = ANY($2)`,
 		deleteAllValues: `DELETE FROM ` + values + ` WHERE session_id = $1`,
 		dropTabs:        `DELETE FROM ` + values + ` WHERE session_id = $1 AND substring(key FROM 1 FOR 5) = ANY($2)`,
+
+		markMoved: `INSERT INTO ` + prefix + `moved (id, until) VALUES ($1, $2)
+ON CONFLICT (id) DO UPDATE SET until = excluded.until`,
+		movedAt:     `SELECT true FROM ` + prefix + `moved WHERE id = $1 AND until > $2`,
+		forgetMoved: `WITH trace AS (DELETE FROM ` + prefix + `moved WHERE id = $1) DELETE FROM ` + sessions + ` WHERE id = $1`,
+		sweepMoved:  `DELETE FROM ` + prefix + `moved WHERE until <= $1`,
 
 		sweep: `DELETE FROM ` + sessions + ` WHERE id IN (
 	SELECT id FROM ` + sessions + ` WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)

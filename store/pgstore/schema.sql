@@ -31,6 +31,15 @@ CREATE TABLE tabkit_values (
 	PRIMARY KEY (session_id, key)
 );
 
+-- IDs that Move moved away, until when they answer store.ErrMoved, so a
+-- request that raced a sign-in can tell it from a session that ended.
+-- Rows are few (the moves of the last store.MovedGrace); Sweep drops the
+-- old ones.
+CREATE TABLE tabkit_moved (
+	id    bytea PRIMARY KEY,
+	until timestamptz NOT NULL
+);
+
 -- How many rows tabkit_sessions has, kept by the triggers below in the
 -- transaction that inserts or deletes them, so that MaxSessions needs no
 -- count(*).

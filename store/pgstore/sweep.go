@@ -49,6 +49,9 @@ func (s *Store) sweep(ctx context.Context, report func([]store.Event)) (store.Sw
 	if err := ctx.Err(); err != nil {
 		return store.SweepResult{}, err
 	}
+	if _, err := s.pool.Exec(ctx, s.q.sweepMoved, s.now.Now()); err != nil {
+		return store.SweepResult{}, s.fail(ctx, "sweep", err)
+	}
 	var res store.SweepResult
 	for {
 		events, bytes, err := s.sweepOnce(ctx)

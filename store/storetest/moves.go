@@ -193,3 +193,45 @@ func testMoveBadArguments(h *harness) {
 	}
 	h.load(from)
 }
+
+// testMoveLeavesATrace checks what a request that raced a Move sees of
+// the old ID for a while: ErrMoved, not a session that simply ended, so
+// it neither creates a new one nor drops the browser's cookie.
+func testMoveLeavesATrace(h *harness) {
+	from, to := movePair("trace")
+	h.create(from, map[store.Key]string{store.SessionKey("a"): "1"})
+	if _, err := h.st.Move(h.ctx, from, to, store.Delta{}); err != nil {
+		h.t.Fatalf("Move: got %v, want nil", err)
+	}
+	if _, found, err := h.st.Load(h.ctx, from); found || !errors.Is(err, store.ErrMoved) {
+		h.t.Fatalf("Load of the old ID after Move: got found=%v, %v, want %v", found, err, store.ErrMoved)
+	}
+	_, err := h.st.Commit(h.ctx, from, store.Delta{Set: map[store.Key][]byte{store.SessionKey("b"): []byte("2")}})
+	if !errors.Is(err, store.ErrMoved) || !errors.Is(err, store.ErrNotFound) {
+		h.t.Fatalf("Commit to the old ID after Move: got %v, want %v (which is also %v)", err, store.ErrMoved, store.ErrNotFound)
+	}
+	h.clock.Advance(store.MovedGrace)
+	if sw, ok := h.st.(store.Sweeper); ok {
+		if _, err := sw.Sweep(h.ctx); err != nil {
+			h.t.Fatalf("Sweep: got %v, want nil", err)
+		}
+	}
+	if _, found, err := h.st.Load(h.ctx, from); found || err != nil {
+		h.t.Fatalf("Load of the old ID once MovedGrace passed: got found=%v, %v, want nothing", found, err)
+	}
+	h.wantValues(to, map[store.Key]string{store.SessionKey("a"): "1"})
+
+	// Deleting the old ID ends the trace at once.
+	from2, to2 := movePair("trace2")
+	h.create(from2, nil)
+	if _, err := h.st.Move(h.ctx, from2, to2, store.Delta{}); err != nil {
+		h.t.Fatalf("Move: got %v, want nil", err)
+	}
+	if err := h.st.Delete(h.ctx, from2); err != nil {
+		h.t.Fatalf("Delete of the old ID: got %v, want nil", err)
+	}
+	if _, found, err := h.st.Load(h.ctx, from2); found || err != nil {
+		h.t.Fatalf("Load of the old ID after its Delete: got found=%v, %v, want nothing", found, err)
+	}
+	h.load(to2)
+}

@@ -76,6 +76,7 @@ var subtests = []struct {
 	{"MoveFailureChangesNothing", testMoveFailureChangesNothing},
 	{"MoveRacesCommits", testMoveRacesCommits},
 	{"MoveBadArguments", testMoveBadArguments},
+	{"MoveLeavesATrace", testMoveLeavesATrace},
 	{"ValueTTL", testValueTTL},
 	{"ValueTTLRules", testValueTTLRules},
 	{"ValueTTLMoves", testValueTTLMoves},
@@ -208,7 +209,13 @@ func (h *harness) load(id string) store.Record {
 // gone checks that id is not live.
 func (h *harness) gone(id string) {
 	h.t.Helper()
-	if rec, found := h.lookup(id); found {
+	rec, found, err := h.st.Load(h.ctx, id)
+	switch {
+	case errors.Is(err, store.ErrMoved):
+		// Moved away moments ago: gone, and saying so.
+	case err != nil:
+		h.t.Fatalf("Load(%q): got error %v, want nil", id, err)
+	case found:
 		h.t.Fatalf("Load(%q): got a live session (version %d, %d values), want none", id, rec.Meta.Version, len(rec.Values))
 	}
 }
