@@ -76,6 +76,8 @@ func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (sto
 	case "ok":
 	case "notfound":
 		return store.Meta{}, store.ErrNotFound
+	case "moved":
+		return store.Meta{}, store.ErrMoved
 	case "conflict":
 		name := arg(1)
 		if k, err := store.ParseKey([]byte(name)); err == nil {

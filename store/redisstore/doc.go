@@ -38,6 +38,8 @@
 //	#p  Principal
 //	#e  value deadlines (Meta.Expiring): per value, its 19-digit
 //	    deadline, the length of its field name in 4 digits, the name
+//	#r  alone in a hash Move left behind: until when the old ID answers
+//	    store.ErrMoved
 //
 // The fields a plain commit reads or changes, value deadlines included,
 // are apart from the #m blob, in forms a Lua script can read and
@@ -90,8 +92,10 @@
 // replaced), plan the delta with store.PlanCommit (expectations,
 // functions, limits: nothing is written when it fails), then in
 // MULTI/EXEC write the plan into the session's hash and RENAME it to the
-// new key. A commit for the old ID after that finds nothing and fails
-// with store.ErrNotFound. The two keys share a slot when the IDs share a
+// new key, leaving under the old key a hash of one field that makes
+// Load and Commit of the old ID fail with store.ErrMoved (which wraps
+// store.ErrNotFound) for store.MovedGrace; Delete of the old ID, or
+// Redis's expiry of that hash (the grace later), ends it. The two keys share a slot when the IDs share a
 // family, as kit's do; on a cluster, IDs of different families fail with
 // ErrCrossSlot (a single server moves any two).
 //

@@ -105,6 +105,11 @@ const (
 	// to live, in a form the script can read and rewrite (see
 	// formatExpiring); absent means none.
 	fieldExpiring = "#e"
+	// fieldMoved is the only field of the hash Move leaves under the ID
+	// it moved a session away from: until when (a deadline string) that
+	// ID answers store.ErrMoved. Such a hash has no #v, so every reader
+	// of sessions takes it for no session.
+	fieldMoved = "#r"
 )
 
 // metaFieldNames are the fields List reads, in the order metaFields.fromSlice expects.
@@ -385,6 +390,17 @@ func expireAtMillis(t time.Time) int64 {
 // deadline is t: the deadline rounded up, plus the grace that lets the
 // sweeper see the session before Redis drops it.
 func (s *Store) expireAtMillis(t time.Time) int64 { return expireAtMillis(t) + s.grace.Milliseconds() }
+
+// movedAway reports whether an HGETALL reply is the trace Move left
+// (see fieldMoved) and, if so, whether it still answers ErrMoved at now.
+func movedAway(fields map[string]string, now time.Time) (trace, answers bool) {
+	at, ok := fields[fieldMoved]
+	if !ok || fields[fieldVersion] != "" {
+		return false, false
+	}
+	until, err := parseDeadline(at)
+	return true, err == nil && now.Before(until)
+}
 
 // decodeSession splits an HGETALL reply into meta and values.
 func decodeSession(fields map[string]string) (store.Record, error) {

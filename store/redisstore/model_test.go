@@ -226,11 +226,11 @@ func runModel(t *testing.T, url string, ops []modelOp) (int, string) {
 			}
 		}
 		for _, id := range ids {
-			got, gotFound, err := rs.Load(ctx, id)
-			if err != nil {
-				return i, fmt.Sprintf("Load(%s): %v", id, err)
+			got, gotFound, gotErr := rs.Load(ctx, id)
+			want, wantFound, wantErr := ms.Load(ctx, id)
+			if g, w := errorKind(gotErr), errorKind(wantErr); g != w {
+				return i, fmt.Sprintf("Load(%s): got %v, want %v", id, gotErr, wantErr)
 			}
-			want, wantFound, _ := ms.Load(ctx, id)
 			if gotFound != wantFound {
 				return i, fmt.Sprintf("Load(%s): found %v, want %v", id, gotFound, wantFound)
 			}
@@ -306,7 +306,7 @@ func (op modelOp) delta(ctx context.Context, ref store.Store, id string, now tim
 }
 
 func errorKind(err error) string {
-	for _, e := range []error{store.ErrNotFound, store.ErrExists, store.ErrConflict, store.ErrNoTab, store.ErrTooLarge, store.ErrInvalidID} {
+	for _, e := range []error{store.ErrMoved, store.ErrNotFound, store.ErrExists, store.ErrConflict, store.ErrNoTab, store.ErrTooLarge, store.ErrInvalidID} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}

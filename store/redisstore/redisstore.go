@@ -291,11 +291,17 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 	if len(fields) == 0 {
 		return store.Record{}, false, nil
 	}
+	now := s.now.Now()
+	if trace, answers := movedAway(fields, now); trace {
+		if answers {
+			return store.Record{}, false, store.ErrMoved
+		}
+		return store.Record{}, false, nil
+	}
 	rec, err := decodeSession(fields)
 	if err != nil {
 		return store.Record{}, false, fmt.Errorf("redisstore: session %q: %w", id, err)
 	}
-	now := s.now.Now()
 	if rec.Meta.Expired(now) {
 		return store.Record{}, false, nil
 	}

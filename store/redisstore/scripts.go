@@ -99,12 +99,16 @@ end
 // It replies {"ok", version, bytes, tab bytes, blob, last seen, tab 0
 // time, idle, abs, earlier, principal, value deadlines}, where earlier
 // is "1" when the session's expiry moved earlier; or {"notfound"},
+// {"moved"} (a Move's trace, see fieldMoved),
 // {"conflict", field}, {"keyname", length}, {"notab", tab} or
 // {"toolarge", bytes, limit}.
 var commitScript = redis.NewScript(luaPrelude + strings.ReplaceAll(`
 local key, now = KEYS[1], ARGV[1]
-local head = redis.call('HMGET', key, '#v', '#b', '#i', '#a', '#t', '#e')
-if not head[1] then return {'notfound'} end
+local head = redis.call('HMGET', key, '#v', '#b', '#i', '#a', '#t', '#e', '#r')
+if not head[1] then
+  if head[7] and before(now, head[7]) then return {'moved'} end
+  return {'notfound'}
+end
 local oldexp = earlier(head[3], head[4])
 if expired(oldexp, now) then return {'notfound'} end
 

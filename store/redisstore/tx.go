@@ -261,6 +261,12 @@ func (s *Store) txAttempt(ctx context.Context, tx *redis.Tx, id, to string, d *s
 	fields := stored.Val()
 	var current *store.Meta
 	var rec store.Record
+	if trace, answers := movedAway(fields, res.now); trace {
+		if answers && !d.Create {
+			return res, &planError{store.ErrMoved}
+		}
+		fields = nil
+	}
 	if len(fields) > 0 {
 		if rec, err = decodeSession(fields); err != nil {
 			return res, &planError{fmt.Errorf("redisstore: session %q: %w", id, err)}
@@ -315,9 +321,14 @@ func (s *Store) txAttempt(ctx context.Context, tx *redis.Tx, id, to string, d *s
 	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		s.queuePlan(ctx, p, key, fields, &res.plan, res.created)
 		if res.moved {
-			// RENAME replaces an expired record under to, and keeps the
-			// expiry queuePlan set.
+			// RENAME replaces an expired record (or a trace) under to,
+			// and keeps the expiry queuePlan set. The old ID keeps a
+			// trace, so a request that raced the move is told
+			// store.ErrMoved rather than that the session ended.
 			p.Rename(ctx, key, s.key(to))
+			until := res.now.Add(store.MovedGrace)
+			p.HSet(ctx, key, fieldMoved, formatDeadline(until))
+			p.PExpireAt(ctx, key, time.UnixMilli(s.expireAtMillis(until)))
 		}
 		if !s.oneNode {
 			return nil
