@@ -43,7 +43,7 @@ func (s *Store) Move(ctx context.Context, from, to string, d store.Delta) (store
 }
 
 // change runs a Commit (to == "") or a Move, after the Store's other
-// commits of the same sessions (see sessionLocks). Subscribers hear of
+// commits of the same sessions (see keylock). Subscribers hear of
 // the sessions it removed once it let go of them.
 func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (store.Meta, error) {
 	if s.maxBytes > 0 && (d.MaxBytes == 0 || s.maxBytes < d.MaxBytes) {
@@ -56,7 +56,7 @@ func (s *Store) change(ctx context.Context, op, id, to string, d store.Delta) (s
 	if to != "" {
 		ids = append(ids, to)
 	}
-	unlock, err := s.locks.lock(ctx, ids...)
+	unlock, err := s.locks.Lock(ctx, ids...)
 	if err != nil {
 		return store.Meta{}, fmt.Errorf("pgstore: %s: %w", op, err)
 	}

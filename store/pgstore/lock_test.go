@@ -41,9 +41,7 @@ func TestHotSessionLeavesPoolFree(t *testing.T) {
 	// Wait until all the others wait for their turn.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.locks.mu.Lock()
-		waiting := s.locks.held["hot"].waiters
-		s.locks.mu.Unlock()
+		waiting := s.locks.Waiting("hot")
 		if waiting == queued+1 {
 			break
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tabkit/tabkit/internal/keylock"
 	"github.com/tabkit/tabkit/store"
 )
 
@@ -38,7 +39,7 @@ type Store struct {
 	withUser bool
 
 	notify store.Subscribers
-	locks  sessionLocks
+	locks  keylock.Locks
 
 	stop      chan struct{}
 	done      chan struct{}

@@ -43,7 +43,7 @@ import (
 // lockPrincipal makes the joins of principal p under a limit in this
 // Store take turns. The caller must call release.
 func (s *Store) lockPrincipal(ctx context.Context, p string) (release func(), err error) {
-	return s.principalLocks.lock(ctx, p)
+	return s.principalLocks.Lock(ctx, p)
 }
 
 // SessionsOf implements store.PrincipalIndex: it reads the principal's

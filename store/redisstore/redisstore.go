@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tabkit/tabkit/internal/keylock"
 	"github.com/tabkit/tabkit/store"
 )
 
@@ -47,10 +48,10 @@ type Store struct {
 	// scanCount is the COUNT hint of List's and Stats's SCAN.
 	scanCount int64
 
-	locks sessionLocks
+	locks keylock.Locks
 	// principalLocks makes this Store's joins of one principal under a
 	// limit take turns.
-	principalLocks sessionLocks
+	principalLocks keylock.Locks
 
 	notify store.Subscribers
 	// stop ends the background sweeper, which closes done.

@@ -790,47 +790,6 @@ func TestGlobEscape(t *testing.T) {
 	}
 }
 
-func TestSessionLocks(t *testing.T) {
-	var l sessionLocks
-	unlock, err := l.lock(t.Context(), "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Another session is not held up.
-	unlockB, err := l.lock(t.Context(), "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	unlockB()
-	// A waiter gives up with its context.
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if _, err := l.lock(ctx, "a"); !errors.Is(err, context.Canceled) {
-		t.Errorf("lock of a held session with a cancelled context: got %v, want %v", err, context.Canceled)
-	}
-	unlock()
-	var wg sync.WaitGroup
-	n := 0
-	for range 8 {
-		wg.Go(func() {
-			unlock, err := l.lock(t.Context(), "a")
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			n++
-			unlock()
-		})
-	}
-	wg.Wait()
-	if n != 8 {
-		t.Errorf("counted %d under the lock, want 8", n)
-	}
-	if len(l.held) != 0 {
-		t.Errorf("locks left after release: %d", len(l.held))
-	}
-}
-
 // TestHighTabNumber checks the script's arithmetic on the largest tab
 // numbers, which it decodes from four bytes.
 func TestHighTabNumber(t *testing.T) {

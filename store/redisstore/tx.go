@@ -66,7 +66,7 @@ func (s *Store) transactLocked(ctx context.Context, id, to string, d *store.Delt
 	if to != "" {
 		op = "move"
 	}
-	unlock, err := s.locks.lock(ctx, id)
+	unlock, err := s.locks.Lock(ctx, id)
 	if err != nil {
 		return store.Meta{}, nil, fmt.Errorf("redisstore: %s: %w", op, err)
 	}
