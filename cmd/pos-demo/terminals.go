@@ -16,7 +16,9 @@ import (
 // terminalRow is one other terminal on the registers page. It shows no
 // handle and never a token.
 type terminalRow struct {
-	SignedIn time.Time
+	// Since says when it signed in: "at 14:05" today, else "on 2 Dec
+	// at 14:05".
+	Since    string
 	LastSeen time.Time
 	// Seen says how long ago it was last seen ("3 min ago").
 	Seen      string
@@ -49,9 +51,20 @@ func (a *app) otherTerminals(c *kit.Context) ([]terminalRow, bool, error) {
 	now := a.now()
 	rows := make([]terminalRow, 0, len(others))
 	for _, o := range others {
-		rows = append(rows, terminalRow{SignedIn: o.Created, LastSeen: o.LastSeen, Seen: ago(now, o.LastSeen), Registers: o.Tabs})
+		rows = append(rows, terminalRow{Since: since(now, o.Created), LastSeen: o.LastSeen, Seen: ago(now, o.LastSeen), Registers: o.Tabs})
 	}
 	return rows, true, nil
+}
+
+// since says when t was, in the server's zone, as briefly as now allows:
+// "at 14:05" the same day, else "on 2 Dec at 14:05" (a session lives
+// a week at most).
+func since(now, t time.Time) string {
+	now, t = now.Local(), t.Local()
+	if y, m, d := now.Date(); t.Year() == y && t.Month() == m && t.Day() == d {
+		return t.Format("at 15:04")
+	}
+	return t.Format("on 2 Jan at 15:04")
 }
 
 // ago says how long before now t was, roughly, as a till would: "just

@@ -109,6 +109,24 @@ func TestRegistersPageListsOtherTerminals(t *testing.T) {
 	}
 }
 
+func TestSince(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.Local)
+	tests := []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2026, 12, 3, 9, 7, 0, 0, time.Local), "at 09:07"},
+		{time.Date(2026, 12, 3, 0, 0, 0, 0, time.Local), "at 00:00"},
+		{time.Date(2026, 12, 2, 23, 59, 0, 0, time.Local), "on 2 Dec at 23:59"},
+		{time.Date(2025, 12, 3, 9, 7, 0, 0, time.Local), "on 3 Dec at 09:07"},
+	}
+	for _, tt := range tests {
+		if got := since(now, tt.t); got != tt.want {
+			t.Errorf("since(%v): got %q, want %q", tt.t, got, tt.want)
+		}
+	}
+}
+
 func TestAgo(t *testing.T) {
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
