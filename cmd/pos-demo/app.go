@@ -141,6 +141,7 @@ func newServer(cfg serverConfig) (*echo.Echo, *kit.Manager, error) {
 		_ = m.Close()
 		return nil, nil, err
 	}
+	e.Use(reachedRoutes)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			cfg.Logger.Error("handler panicked", "path", c.Request().URL.Path, "err", err, "stack", string(stack))

@@ -171,6 +171,10 @@ func (a *app) signIn(c *kit.Context) error {
 	if err := s.Set(csrfKey, newToken()); err != nil {
 		return err
 	}
+	// A notice of an earlier sign-out is old news now.
+	if _, err := c.Cookie(noticeCookie); err == nil {
+		c.SetCookie(a.noticeCookieOf(""))
+	}
 	// The double-submit cookie stays: a sign-in form still open in another
 	// browser tab carries the same token and must keep working.
 	a.log.Info("cashier signed in", "cashier", name)

@@ -134,12 +134,14 @@ func browserSignedOut(r *http.Request) bool {
 	return true
 }
 
-// noticeGone sees the answers the kit gives on its own: a page of a tab
-// the session does not have is redirected by the kit to a fresh tab,
-// without the demo's handlers, and a session that has ended has none.
-// Such an answer drops the browser's session cookie; noticeGone adds the
-// notice, so the sign-in page the redirect leads to says why. It runs in
-// e.Pre before the kit, under the kit's response writer.
+// noticeGone sees the answers the kit gives on its own, without the
+// demo's handlers: a page of a tab the session does not have is
+// redirected to a fresh tab (and a session that has ended has none), a
+// new register is opened in a new session. When the request's cookie
+// named a session that has ended, noticeGone adds the notice, so the
+// sign-in page the answer leads to says why. It runs in e.Pre before the
+// kit, under the kit's response writer; answers of the demo's handlers
+// (marked by reachedRoutes) say why themselves.
 func (a *app) noticeGone(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		res := c.Response()
@@ -148,8 +150,21 @@ func (a *app) noticeGone(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// goneWriter adds the notice of an ended session to an answer that drops
-// the session cookie, when nothing else said why.
+// reachedRoutesKey marks a request that reached Echo's routes (the demo's
+// handlers, or its 404).
+const reachedRoutesKey = "pos.reached-routes"
+
+// reachedRoutes marks the requests the kit passed on to the routes. It is
+// the first of e.Use's middleware.
+func reachedRoutes(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Set(reachedRoutesKey, true)
+		return next(c)
+	}
+}
+
+// goneWriter adds the notice of an ended session to an answer the kit
+// gave on its own.
 type goneWriter struct {
 	http.ResponseWriter
 	c           echo.Context
@@ -160,7 +175,9 @@ type goneWriter struct {
 func (g *goneWriter) WriteHeader(status int) {
 	if !g.wroteHeader {
 		g.wroteHeader = true
-		g.a.addGoneNotice(g.c.Request(), g.Header())
+		if g.c.Get(reachedRoutesKey) == nil {
+			g.a.addGoneNotice(g.c.Request(), g.Header())
+		}
 	}
 	g.ResponseWriter.WriteHeader(status)
 }
@@ -175,29 +192,19 @@ func (g *goneWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.NewResponseController reach Flush and the like.
 func (g *goneWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
 
-// addGoneNotice adds the notice cookie to h when the answer drops the
-// session cookie of a session that ended, says nothing of the notice
-// itself, and is for a browser (not JSON). r is the kit's request by
-// then: only the kit drops its cookie.
+// addGoneNotice adds the notice cookie to h when the answer changes the
+// session cookie (drops it, or replaces it with a new session's) because
+// the one the request carried named a session that has ended, says
+// nothing of the notice itself, and is for a browser (not JSON). Only
+// such an answer is asked: the kit has then read the session already, so
+// asking costs nothing, and r is the kit's request.
 func (a *app) addGoneNotice(r *http.Request, h http.Header) {
-	if wantsJSON(r) || !dropsCookie(h, kit.DefaultConfig.CookieName) || setsCookie(h, noticeCookie) {
+	if wantsJSON(r) || !setsCookie(h, kit.DefaultConfig.CookieName) && !setsCookie(h, "__Host-"+kit.DefaultConfig.CookieName) || setsCookie(h, noticeCookie) {
 		return
 	}
 	if handle, gone := sessionGone(r); gone {
 		h.Add("Set-Cookie", a.noticeCookieOf(endedNotice(handle, !isSafeMethod(r.Method))).String())
 	}
-}
-
-// dropsCookie reports whether h deletes the session cookie name (or its
-// __Host- form).
-func dropsCookie(h http.Header, name string) bool {
-	for _, v := range h.Values("Set-Cookie") {
-		ck, err := http.ParseSetCookie(v)
-		if err == nil && (ck.Name == name || ck.Name == "__Host-"+name) && (ck.MaxAge < 0 || ck.Value == "") {
-			return true
-		}
-	}
-	return false
 }
 
 // setsCookie reports whether h sets or deletes the cookie name.

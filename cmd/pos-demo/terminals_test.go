@@ -263,6 +263,8 @@ func TestEndedTerminalIsToldWhy(t *testing.T) {
 		{name: "boosted link, tab 0", method: http.MethodGet, path: "/0/registers", htmx: "boosted", inPlace: true},
 		{name: "page, another tab", method: http.MethodGet, path: "/1/sales"},
 		{name: "boosted link, another tab", method: http.MethodGet, path: "/1/registers", htmx: "boosted"},
+		{name: "open a register", method: http.MethodGet, path: "/+/"},
+		{name: "bare URL", method: http.MethodGet, path: "/sales"},
 		{name: "form, tab 0", method: http.MethodPost, path: "/0/cart/items", refused: true},
 		{name: "htmx add, tab 0", method: http.MethodPost, path: "/0/cart/items", htmx: "in place", refused: true},
 		{name: "form, another tab", method: http.MethodPost, path: "/1/cart/items", refused: true},
@@ -337,6 +339,33 @@ func TestEndedTerminalIsToldWhy(t *testing.T) {
 				t.Error("the terminal that signed the other out is signed out too")
 			}
 		})
+	}
+}
+
+// TestSignInOverAnEndedSession: a sign-in form left open on a terminal
+// whose session was then ended signs in afresh, and leaves no notice
+// behind for a later sign-in page.
+func TestSignInOverAnEndedSession(t *testing.T) {
+	d := newTestDemo(t, nil)
+	ann := newBrowser(t, d.srv)
+	ann.signIn("Ann")
+	till := newBrowser(t, d.srv)
+	till.signIn("Ann")
+	till.get("/login") // "Switch cashier", left open
+	ann.get("/0/registers")
+	mustStatus(t, "sign out others", ann.post("/0/terminals/sign-out", nil), http.StatusSeeOther)
+
+	got := till.post("/login", url.Values{"pin": {testPIN}, "name": {"Bea"}, "next": {"/0/"}})
+	mustStatus(t, "sign in over the ended session", got, http.StatusSeeOther)
+	if !signedInAs(till, "Bea") {
+		t.Fatal("the sign-in did not land")
+	}
+	if till.cookie(noticeCookie) != "" {
+		t.Errorf("the sign-in left a notice cookie %q", till.cookie(noticeCookie))
+	}
+	mustStatus(t, "sign out", till.post("/logout", nil), http.StatusSeeOther)
+	if page := till.get("/0/"); strings.Contains(page.body, "signin-notice") {
+		t.Errorf("after signing out, the sign-in page shows an old notice:\n%s", page.body)
 	}
 }
 
