@@ -1,5 +1,8 @@
 .PHONY: demo test check bench tabkit
 
+# Every module of the workspace (go.work).
+PKGS = ./... ./cmd/... ./kitmetrics/... ./store/redisstore/... ./store/pgstore/... ./internal/failover/... ./internal/multiproc/...
+
 # Runs the point-of-sale demo on 127.0.0.1:8080 with tabkit.db here.
 demo:
 	go run ./cmd/pos-demo
@@ -11,8 +14,8 @@ test:
 
 # The quick loop: vet and the Go tests, without Redis or a browser.
 check:
-	go vet ./...
-	go test -race ./...
+	go vet $(PKGS)
+	go test -race $(PKGS)
 
 bench:
 	go test -run '^$$' -bench . -count 6 ./kit/ ./store/... ./tabs/

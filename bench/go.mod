@@ -9,8 +9,9 @@ require (
 	github.com/gorilla/sessions v1.4.0
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/labstack/echo-contrib v0.50.1
-	github.com/labstack/echo/v4 v4.16.0
+	github.com/labstack/echo/v4 v4.16.5
 	github.com/tabkit/tabkit v0.0.0
+	github.com/tabkit/tabkit/store/redisstore v0.0.0-00010101000000-000000000000
 	go.etcd.io/bbolt v1.5.0
 )
 
@@ -37,9 +38,11 @@ require (
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	golang.org/x/time v0.15.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
 
 replace github.com/tabkit/tabkit => ../
 
 replace github.com/tabkit/tabkit/store/pgstore => ../store/pgstore
+
+replace github.com/tabkit/tabkit/store/redisstore => ../store/redisstore

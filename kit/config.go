@@ -118,6 +118,11 @@ type Config struct {
 	// X-Content-Type-Options, Cache-Control and Content-Security-Policy
 	// headers it may change. Default: a short plain-text page.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err *Error)
+	// Now is the kit's clock, for deadlines, idle tabs and last-seen
+	// times. Default time.Now. Tests set it (together with the store's)
+	// to move time without sleeping.
+	Now func() time.Time
+
 	// Logger receives what the kit has to say. Default slog.Default().
 	Logger *slog.Logger
 	// Observe, when set, is called for events worth counting or acting

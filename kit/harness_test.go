@@ -130,12 +130,12 @@ func newTestApp(t *testing.T, a adapter, cfg Config) *testApp {
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger()
 	}
+	cfg.Now = clock.Now
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
-	m.setClock(clock.Now)
 	app := &testApp{t: t, a: a, m: m, store: cs, clock: clock}
 	var h http.Handler
 	switch a {

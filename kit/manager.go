@@ -79,6 +79,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.core = session.Config{
 		Store:             m.store,
+		Now:               cfg.Now,
 		IdleTimeout:       cfg.IdleTimeout,
 		Lifetime:          cfg.Lifetime,
 		TouchInterval:     cfg.TouchInterval,
@@ -98,9 +99,6 @@ func New(cfg Config) (*Manager, error) {
 	}
 	return m, nil
 }
-
-// setClock makes the Manager take its time from now, for tests.
-func (m *Manager) setClock(now store.Clock) { m.core.Now = now }
 
 // Store returns the store the Manager uses.
 func (m *Manager) Store() store.Store { return m.store }

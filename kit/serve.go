@@ -278,7 +278,7 @@ func (m *Manager) fork(q *request) {
 		return
 	}
 	q.unit.MoveToTab(tab)
-	if err := q.sess.notify(tab, forkMessage(parent, m.cfg.Fork)); err != nil {
+	if err := q.sess.notify(tab, ForkedMessage(parent, m.cfg.Fork)); err != nil {
 		m.log.Warn("could not leave a notice in the forked tab", "err", err)
 	}
 	h := q.out.Header()

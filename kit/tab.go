@@ -165,8 +165,9 @@ const FlashKey = "tabkit"
 // number was redirected to.
 const UnknownTabMessage = "That tab is no longer open, so this page opened in another one."
 
-// forkMessage is the notice in a tab forked from parent.
-func forkMessage(parent tabs.ID, policy ForkPolicy) string {
+// ForkedMessage is the notice (under FlashKey) in a tab forked from
+// parent, as the fork policy made it.
+func ForkedMessage(parent tabs.ID, policy ForkPolicy) string {
 	if policy == ForkEmpty {
 		return fmt.Sprintf("This tab was opened as a copy of tab %d. It starts empty.", parent)
 	}
@@ -176,10 +177,12 @@ func forkMessage(parent tabs.ID, policy ForkPolicy) string {
 // The kit's notices for tabs live in one session-wide key, tab number →
 // message, not in the tabs: a tab that only holds a notice still counts
 // as unused, so navigations to stale numbers never push tabs with data
-// out of MaxTabs. At most maxNotices are kept, the newest.
+// out of MaxTabs. At most MaxNotices are kept, the newest.
 var noticesKey = store.SessionKey(reservedPrefix + "notices")
 
-const maxNotices = 8
+// MaxNotices is how many of the kit's notices (UnknownTabMessage,
+// ForkedMessage) a session keeps waiting, the newest: one per tab.
+const MaxNotices = 8
 
 type notice struct {
 	Tab     tabs.ID `json:"t"`
@@ -197,8 +200,8 @@ func (s *Session) notify(tab tabs.ID, message string) error {
 			return n.Tab == tab
 		})
 		list = append(list, notice{tab, message})
-		if len(list) > maxNotices {
-			list = list[len(list)-maxNotices:]
+		if len(list) > MaxNotices {
+			list = list[len(list)-MaxNotices:]
 		}
 		return json.Marshal(list)
 	})

@@ -389,7 +389,7 @@ var transport = &http.Transport{MaxIdleConns: 2 * writers, MaxIdleConnsPerHost: 
 type writer struct {
 	base   string
 	client *http.Client
-	id     string // the session's ID, from its cookie
+	id     string // the session's ID in the store, from its cookie
 
 	// mu guards results, acked and sent, which run changes while the
 	// test watches.
@@ -430,7 +430,8 @@ func newWriter(t *testing.T, base string) *writer {
 	u, _ := url.Parse(base)
 	for _, ck := range jar.Cookies(u) {
 		if ck.Name == "tabkit" {
-			w.id = ck.Value
+			// The store keys the session by its token's hash.
+			w.id = store.HashToken(ck.Value)
 		}
 	}
 	if w.id == "" {
@@ -572,14 +573,26 @@ type placement struct {
 	session map[string]string // session ID → master address
 	index   string            // master holding the store's index
 	// sampleID's session is in sampleKey: the key of another ID is
-	// sampleKey with that ID in its place.
+	// sampleKey with that ID's family and hash in place of sampleID's.
 	sampleID, sampleKey string
 }
 
 // keyOf returns the key of session id, learned from where the store put
-// a session, rather than from redisstore's layout.
+// a session, rather than from redisstore's layout: an ID is
+// "family.hash", and its key holds the hash and, as its cluster hash
+// tag, the family.
 func (p placement) keyOf(id string) string {
-	return strings.Replace(p.sampleKey, p.sampleID, id, 1)
+	family, hash, _ := strings.Cut(id, ".")
+	sampleFamily, sampleHash, _ := strings.Cut(p.sampleID, ".")
+	key := strings.Replace(p.sampleKey, sampleHash, hash, 1)
+	return strings.Replace(key, "{"+sampleFamily+"}", "{"+family+"}", 1)
+}
+
+// holds reports whether key is session id's: it holds the ID's hash, 43
+// characters no other key shares.
+func holds(key, id string) bool {
+	_, hash, _ := strings.Cut(id, ".")
+	return hash != "" && strings.Contains(key, hash)
 }
 
 // placeSessions finds the master of each writer's session and of the
@@ -605,7 +618,7 @@ func placeSessions(t *testing.T, c *cluster, prefix string, ws []*writer) placem
 				p.index = n.addr
 			}
 			for _, w := range ws {
-				if strings.Contains(k, w.id) {
+				if holds(k, w.id) {
 					p.session[w.id] = n.addr
 					p.sampleID, p.sampleKey = w.id, k
 				}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,12 +124,24 @@ func dbClient(t *testing.T, db int) *redis.Client {
 // cookie one signs the other accepts), waits until it answers, and stops
 // it when t ends, failing t if it reported a data race or exited with an
 // error. Its log is printed if t fails.
+// demoArgs are a demo process's flags. On Redis the sales ledger lives in
+// the shared store; on PostgreSQL it is a bbolt file, which each process
+// gets of its own: never one in the package's directory, and never one
+// two processes fight over.
+func demoArgs(t *testing.T, storeURL string) []string {
+	args := []string{"-store", storeURL, "-pin", demoPIN}
+	if strings.HasPrefix(storeURL, "postgres") {
+		args = append(args, "-sales-db", filepath.Join(t.TempDir(), "sales.db"))
+	}
+	return args
+}
+
 func startDemo(t *testing.T, name, storeURL, keys string) *demoproc.Demo {
 	t.Helper()
 	d := demoproc.Start(t, demoproc.Command{
 		Name:             name,
 		Bin:              demoBinary(t),
-		Args:             []string{"-store", storeURL, "-pin", demoPIN},
+		Args:             demoArgs(t, storeURL),
 		Env:              demoproc.Environ(keys),
 		StartTimeout:     startTimeout,
 		KeepRequestLines: true,

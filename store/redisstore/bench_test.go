@@ -95,3 +95,78 @@ func BenchmarkUpdate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCommitValueDeadlines commits a set into a session that holds
+// a value with a time to live, the set giving one too: in the commit
+// script, which reads and rewrites the deadlines itself (one round
+// trip), and through the optimistic transaction (three), which is what
+// every such commit would cost if the script left deadlines to Go.
+func BenchmarkCommitValueDeadlines(b *testing.B) {
+	s := newTestStore(b, Options{SweepInterval: -1})
+	benchSession(b, s, "bench")
+	ctx := b.Context()
+	otp, cart := store.SessionKey("otp"), store.TabKey(0, "cart")
+	mustCommit(b, s, "bench", store.Delta{Set: map[store.Key][]byte{otp: []byte("123456")}, Expires: map[store.Key]time.Time{otp: time.Now().Add(time.Hour)}})
+	d := store.Delta{
+		Set:     map[store.Key][]byte{cart: []byte(`[{"sku":"apple","n":4}]`)},
+		Expires: map[store.Key]time.Time{cart: time.Now().Add(time.Hour)},
+	}
+	b.Run("script", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Commit(ctx, "bench", d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("watch", func(b *testing.B) {
+		d := d
+		d.EditMeta = func(*store.Meta) error { return nil } // takes the transaction
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Commit(ctx, "bench", d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkMove regenerates a session back and forth between two IDs of
+// one family.
+func BenchmarkMove(b *testing.B) {
+	s := newTestStore(b, Options{SweepInterval: -1})
+	ids := [2]string{store.HashToken("bench-token-one"), store.HashToken("bench-token-two")}
+	benchSession(b, s, ids[0])
+	ctx := b.Context()
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Move(ctx, ids[i], ids[1-i], store.Delta{}); err != nil {
+			b.Fatal(err)
+		}
+		i = 1 - i
+	}
+}
+
+// BenchmarkSignInUnderLimit signs a session in, in turn, to two
+// principals that have three other sessions each, under a limit of 5.
+func BenchmarkSignInUnderLimit(b *testing.B) {
+	s := newTestStore(b, Options{SweepInterval: -1})
+	ctx := b.Context()
+	principals := [2]string{"ann", "ben"}
+	for _, p := range principals {
+		for i := range 3 {
+			mustCommit(b, s, fmt.Sprint(p, i), store.Delta{Create: true, IdleDeadline: time.Now().Add(time.Hour), SetPrincipal: true, Principal: p})
+		}
+	}
+	benchSession(b, s, "bench")
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		d := store.Delta{SetPrincipal: true, Principal: principals[i], PrincipalLimit: store.PrincipalLimit{Max: 5}}
+		if _, err := s.Commit(ctx, "bench", d); err != nil {
+			b.Fatal(err)
+		}
+		i = 1 - i
+	}
+}

@@ -14,24 +14,34 @@ import (
 	"github.com/tabkit/tabkit/store"
 )
 
-// commitPlain applies a delta without functions in one script call. The
-// script redoes store.PlanCommit's accounting for the parts such a delta
-// can have (deadlines, Delete, Set), so both paths agree.
+// commitPlain applies a delta without functions or a principal in one
+// script call. The script redoes store.PlanCommit's accounting for the
+// parts such a delta can have (deadlines, expectations, value deadlines,
+// Delete, Set), so both paths agree.
 func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (store.Meta, error) {
-	args := make([]any, 0, 6+len(d.Delete)+2*len(d.Set))
+	args := make([]any, 0, 8+3*len(d.Expect)+len(d.Delete)+3*len(d.Set))
 	args = append(args,
 		formatDeadline(s.now.Now()),
 		optional(d.LastSeen, formatTime),
 		optional(d.IdleDeadline, formatDeadline),
 		optional(d.AbsDeadline, formatDeadline),
 		d.MaxBytes,
+		s.grace.Milliseconds(),
+		len(d.Expect),
 		len(d.Delete),
 	)
+	for k, e := range d.Expect {
+		found := "0"
+		if e.Found {
+			found = "1"
+		}
+		args = append(args, store.AppendKey(nil, k), found, e.Value)
+	}
 	for _, k := range d.Delete {
 		args = append(args, store.AppendKey(nil, k))
 	}
 	for k, v := range d.Set {
-		args = append(args, store.AppendKey(nil, k), v)
+		args = append(args, store.AppendKey(nil, k), v, optional(d.Expires[k], formatDeadline))
 	}
 	key := s.key(id)
 	var res *redis.Cmd
@@ -48,6 +58,9 @@ func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (sto
 	}
 	reply, err := res.StringSlice()
 	if err != nil {
+		if strings.Contains(err.Error(), "CORRUPT_DEADLINES") {
+			return store.Meta{}, fmt.Errorf("redisstore: session %q: %w: value deadlines", id, store.ErrCorrupt)
+		}
 		return store.Meta{}, s.fail(ctx, "commit", err)
 	}
 	if len(reply) == 0 {
@@ -63,6 +76,14 @@ func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (sto
 	case "ok":
 	case "notfound":
 		return store.Meta{}, store.ErrNotFound
+	case "moved":
+		return store.Meta{}, store.ErrMoved
+	case "conflict":
+		name := arg(1)
+		if k, err := store.ParseKey([]byte(name)); err == nil {
+			name = k.Name
+		}
+		return store.Meta{}, fmt.Errorf("%w: key %q", store.ErrConflict, name)
 	case "keyname":
 		return store.Meta{}, fmt.Errorf("%w: key name of %s bytes (1 to %d allowed)", store.ErrTooLarge, arg(1), store.MaxKeyName)
 	case "notab":
@@ -72,12 +93,13 @@ func (s *Store) commitPlain(ctx context.Context, id string, d *store.Delta) (sto
 	default:
 		return store.Meta{}, fmt.Errorf("redisstore: commit: script replied %q", reply[0])
 	}
-	if len(reply) != 10 {
+	if len(reply) != 12 {
 		return store.Meta{}, fmt.Errorf("redisstore: commit: script replied %d fields", len(reply))
 	}
 	mf := metaFields{
 		version: reply[1], bytes: reply[2], tabBytes: reply[3], blob: reply[4],
 		lastSeen: reply[5], tabZero: reply[6], idle: reply[7], abs: reply[8],
+		principal: reply[10], expiring: reply[11],
 	}
 	m, err := mf.meta()
 	if err != nil {
@@ -107,16 +129,21 @@ func (s *Store) create(ctx context.Context, id string, d *store.Delta) (store.Me
 		// PlanCommit checks for a live session before anything else.
 		return store.Meta{}, s.existsOr(ctx, key, now, err)
 	}
+	// What the quota's sweep removed is reported once its lock is
+	// released (deferred first, so run last).
+	var swept []store.Event
+	defer func() { s.notify.Send(swept) }()
 	if s.maxSessions > 0 {
 		s.quotaMu.Lock()
 		defer s.quotaMu.Unlock()
 	}
-	if err := s.checkQuota(ctx, now); err != nil {
+	swept, err = s.checkQuota(ctx, now)
+	if err != nil {
 		return store.Meta{}, s.existsOr(ctx, key, now, err)
 	}
 	expireAt := ""
 	if at := plan.Meta.ExpiresAt(); !at.IsZero() {
-		expireAt = strconv.FormatInt(expireAtMillis(at), 10)
+		expireAt = strconv.FormatInt(s.expireAtMillis(at), 10)
 	}
 	args := []any{formatDeadline(now), expireAt}
 	args, _ = appendMetaFields(args, &plan.Meta)
@@ -208,120 +235,6 @@ func (s *Store) existsOr(ctx context.Context, key string, now time.Time, err err
 
 func isNoScript(err error) bool {
 	return err != nil && (errors.Is(err, redis.ErrNoScript) || redis.HasErrorPrefix(err, "NOSCRIPT"))
-}
-
-// commitTx applies a delta with EditMeta or Update functions, which must
-// run in Go on the current record: WATCH, HGETALL, plan, MULTI/EXEC, and
-// again from the top when another client changed the session in between.
-func (s *Store) commitTx(ctx context.Context, id string, d *store.Delta) (store.Meta, error) {
-	unlock, err := s.locks.lock(ctx, id)
-	if err != nil {
-		return store.Meta{}, fmt.Errorf("redisstore: commit: %w", err)
-	}
-	defer unlock()
-	key := s.key(id)
-	for attempt := 0; ; attempt++ {
-		var plan store.Plan
-		var before time.Time
-		err := s.client.Watch(ctx, func(tx *redis.Tx) error {
-			var err error
-			plan, before, err = s.planTx(ctx, tx, key, d)
-			return err
-		}, key)
-		var refused *planError
-		var written *writtenError
-		switch {
-		case err == nil:
-			if after := plan.Meta.ExpiresAt(); !after.IsZero() && (before.IsZero() || after.Before(before)) {
-				s.lowerIndex(ctx, id, after)
-			}
-			return plan.Meta, nil
-		case errors.As(err, &refused):
-			return store.Meta{}, refused.err
-		case errors.As(err, &written):
-			return store.Meta{}, written.err
-		case !errors.Is(err, redis.TxFailedErr):
-			return store.Meta{}, s.fail(ctx, "commit", err)
-		case attempt >= s.maxRetries:
-			return store.Meta{}, fmt.Errorf("redisstore: commit: %w: session %q changed by other clients during %d attempts",
-				store.ErrUnavailable, id, attempt+1)
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return store.Meta{}, fmt.Errorf("redisstore: commit: %w", err)
-		}
-	}
-}
-
-// planError carries an error of store.PlanCommit (the delta's own
-// functions included) through redis.Client.Watch, so it is returned as
-// it is rather than taken for a Redis failure.
-type planError struct{ err error }
-
-func (e *planError) Error() string { return e.err.Error() }
-func (e *planError) Unwrap() error { return e.err }
-
-// planTx reads the watched session, plans the delta and queues the writes
-// in MULTI/EXEC. It returns the plan and the session's expiry before it.
-func (s *Store) planTx(ctx context.Context, tx *redis.Tx, key string, d *store.Delta) (store.Plan, time.Time, error) {
-	fields, err := tx.HGetAll(ctx, key).Result()
-	if err != nil {
-		return store.Plan{}, time.Time{}, err
-	}
-	now := s.now.Now()
-	var current *store.Meta
-	var rec store.Record
-	if len(fields) > 0 {
-		if rec, err = decodeSession(fields); err != nil {
-			return store.Plan{}, time.Time{}, &planError{fmt.Errorf("redisstore: %s: %w", key, err)}
-		}
-		if !rec.Meta.Expired(now) {
-			current = &rec.Meta
-		}
-	}
-	get := func(k store.Key) ([]byte, bool, error) {
-		v, ok := rec.Values[k]
-		return v, ok, nil
-	}
-	plan, err := store.PlanCommit(now, current, get, d)
-	if err != nil {
-		return store.Plan{}, time.Time{}, &planError{err}
-	}
-	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		queuePlan(ctx, p, key, fields, &plan)
-		return nil
-	})
-	if err == nil && s.waitReplicas > 0 {
-		err = s.waitTx(ctx, tx)
-	}
-	return plan, rec.Meta.ExpiresAt(), err
-}
-
-// queuePlan queues the writes that turn the stored fields into plan.
-func queuePlan(ctx context.Context, p redis.Pipeliner, key string, stored map[string]string, plan *store.Plan) {
-	var del []string
-	for _, tab := range plan.DropTabs {
-		prefix := string(store.AppendTabKeyPrefix(nil, tab))
-		for f := range stored {
-			if strings.HasPrefix(f, prefix) {
-				del = append(del, f)
-			}
-		}
-	}
-	for _, k := range plan.Remove {
-		del = append(del, string(store.AppendKey(nil, k)))
-	}
-	pairs, unset := appendMetaFields(nil, &plan.Meta)
-	del = append(del, unset...)
-	for k, v := range plan.Put {
-		pairs = append(pairs, store.AppendKey(nil, k), v)
-	}
-	p.HDel(ctx, key, del...)
-	p.HSet(ctx, key, pairs...)
-	if at := plan.Meta.ExpiresAt(); at.IsZero() {
-		p.Persist(ctx, key)
-	} else {
-		p.PExpireAt(ctx, key, time.UnixMilli(expireAtMillis(at)))
-	}
 }
 
 // backoff waits a random time that grows with attempt, so clients that

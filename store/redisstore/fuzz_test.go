@@ -42,3 +42,34 @@ func FuzzDecodeSession(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseExpiring feeds arbitrary value deadline fields, as a
+// corrupted or hostile Redis could hold them, to their parser: it must
+// return deadlines or an error, never panic, and what it returns must
+// come back the same through formatExpiring.
+func FuzzParseExpiring(f *testing.F) {
+	at := time.Unix(1_790_000_000, 5).UTC()
+	f.Add(formatExpiring(map[store.Key]time.Time{store.SessionKey("otp"): at, store.TabKey(3, "hold"): at.Add(time.Hour)}))
+	f.Add(formatExpiring(map[store.Key]time.Time{store.SessionKey(""): at}))
+	f.Add("17900000000000000050004sotp")
+	f.Add("1790000000000000005-001s")
+	f.Add("17900000000000000059999s")
+	f.Fuzz(func(t *testing.T, s string) {
+		deadlines, err := parseExpiring(s)
+		if err != nil {
+			return
+		}
+		again, err := parseExpiring(formatExpiring(deadlines))
+		if err != nil {
+			t.Fatalf("parseExpiring(formatExpiring(%v)): %v", deadlines, err)
+		}
+		if len(again) != len(deadlines) {
+			t.Fatalf("round trip of %q: got %v, want %v", s, again, deadlines)
+		}
+		for k, at := range deadlines {
+			if !again[k].Equal(at) {
+				t.Errorf("round trip of %q: %v at %v, want %v", s, k, again[k], at)
+			}
+		}
+	})
+}

@@ -63,33 +63,38 @@ func (s *Store) indexed(ctx context.Context, err error) {
 }
 
 // checkQuota returns store.ErrFull when MaxSessions sessions are stored
-// and a sweep frees none.
-func (s *Store) checkQuota(ctx context.Context, now time.Time) error {
+// and a sweep frees none, and the expiries the sweep removed, to report.
+func (s *Store) checkQuota(ctx context.Context, now time.Time) ([]store.Event, error) {
 	if s.maxSessions == 0 {
-		return nil
+		return nil, nil
 	}
+	var events []store.Event
 	for swept := false; ; swept = true {
 		n, err := s.client.ZCard(ctx, s.index).Result()
 		if err != nil {
-			return s.fail(ctx, "create", err)
+			return events, s.fail(ctx, "create", err)
 		}
 		if n < s.maxSessions {
-			return nil
+			return events, nil
 		}
 		if swept {
-			return fmt.Errorf("%w: %d sessions, limit %d", store.ErrFull, n, s.maxSessions)
+			return events, fmt.Errorf("%w: %d sessions, limit %d", store.ErrFull, n, s.maxSessions)
 		}
-		if _, err := s.sweep(ctx, now); err != nil {
-			return err
+		_, expired, err := s.sweep(ctx, now)
+		events = append(events, expired...)
+		if err != nil {
+			return events, err
 		}
 	}
 }
 
 // Sweep implements store.Sweeper. It deletes the sessions that are
-// expired at the store's clock and that Redis has not expired yet, and
-// drops index entries of sessions that are gone. Sessions Redis expired
-// by itself are not counted: with the store's clock at real time, Redis
-// gets to most of them first, and Sweep reports few.
+// expired at the store's clock, reports each to subscribers
+// (store.EventExpired, with its principal), drops their principal index
+// entries, and drops index entries of sessions that are gone. Redis
+// keeps an expired session for Options.ExpiryGrace past its deadline,
+// so a sweep within that time sees it; sessions Redis expired by itself
+// are neither counted nor reported.
 func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
 	if s.closed.Load() {
 		return store.SweepResult{}, store.ErrClosed
@@ -97,11 +102,16 @@ func (s *Store) Sweep(ctx context.Context) (store.SweepResult, error) {
 	if err := ctx.Err(); err != nil {
 		return store.SweepResult{}, err
 	}
-	return s.sweep(ctx, s.now.Now())
+	res, events, err := s.sweep(ctx, s.now.Now())
+	s.notify.Send(events)
+	return res, err
 }
 
-func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, error) {
+// sweep is Sweep at now; it returns the events to report rather than
+// reporting them, as a caller may hold a lock.
+func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, []store.Event, error) {
 	var res store.SweepResult
+	var events []store.Event
 	limit := strconv.FormatFloat(indexScore(now), 'f', -1, 64)
 	// A live session expiring within now's millisecond keeps a score in
 	// range; seen makes each entry count once, and stay lets the next
@@ -113,7 +123,7 @@ func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, er
 			Min: "-inf", Max: limit, Count: int64(sweepBatch + stay),
 		}).Result()
 		if err != nil {
-			return res, s.fail(ctx, "sweep", err)
+			return res, events, s.fail(ctx, "sweep", err)
 		}
 		var batch []string
 		for _, id := range ids {
@@ -123,20 +133,22 @@ func (s *Store) sweep(ctx context.Context, now time.Time) (store.SweepResult, er
 			}
 		}
 		if len(batch) == 0 {
-			return res, nil
+			return res, events, nil
 		}
-		n, err := s.reap(ctx, batch, now, &res)
+		n, expired, err := s.reap(ctx, batch, now, &res)
+		events = append(events, expired...)
 		if err != nil {
-			return res, err
+			return res, events, err
 		}
 		stay += n
 	}
 }
 
 // reap deletes the sessions of ids that are expired at now, fixes their
-// index entries, adds what it deleted to res, and reports how many live
-// entries kept a score at or below now.
-func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *store.SweepResult) (int, error) {
+// index entries and their principals' sets, adds what it deleted to res,
+// and reports how many live entries kept a score at or below now, and
+// the expiries to report.
+func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *store.SweepResult) (int, []store.Event, error) {
 	nowArg := formatDeadline(now)
 	cmds := make([]*redis.Cmd, len(ids))
 	_, err := s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -146,10 +158,12 @@ func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *stor
 		return nil
 	})
 	if err != nil && !isNoScript(err) {
-		return 0, s.fail(ctx, "sweep", err)
+		return 0, nil, s.fail(ctx, "sweep", err)
 	}
 	var gone []any
 	var live []redis.Z
+	var events []store.Event
+	principals := make(map[string][]string)
 	stay := 0
 	for i, id := range ids {
 		cmd := cmds[i]
@@ -160,22 +174,26 @@ func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *stor
 		}
 		reply, err := cmd.StringSlice()
 		if err != nil {
-			return 0, s.fail(ctx, "sweep", err)
+			return 0, events, s.fail(ctx, "sweep", err)
 		}
 		switch {
 		case len(reply) == 1 && reply[0] == "gone":
 			gone = append(gone, id)
-		case len(reply) == 2 && reply[0] == "swept":
+		case len(reply) == 3 && reply[0] == "swept":
 			gone = append(gone, id)
 			res.Sessions++
 			b, _ := strconv.ParseInt(reply[1], 10, 64)
 			res.Bytes += b
+			events = append(events, store.Event{Kind: store.EventExpired, ID: id, Principal: reply[2], At: now})
+			if p := reply[2]; p != "" {
+				principals[p] = append(principals[p], id)
+			}
 		case len(reply) == 2 && reply[0] == "live":
 			score := math.Inf(1)
 			if reply[1] != "" {
 				at, err := parseTime(reply[1])
 				if err != nil {
-					return 0, fmt.Errorf("redisstore: sweep: %w: deadline %q", store.ErrCorrupt, reply[1])
+					return 0, events, fmt.Errorf("redisstore: sweep: %w: deadline %q", store.ErrCorrupt, reply[1])
 				}
 				score = indexScore(at)
 			}
@@ -184,8 +202,11 @@ func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *stor
 			}
 			live = append(live, redis.Z{Score: score, Member: id})
 		default:
-			return 0, fmt.Errorf("redisstore: sweep: script replied %q", reply)
+			return 0, events, fmt.Errorf("redisstore: sweep: script replied %q", reply)
 		}
+	}
+	for p, ids := range principals {
+		s.unlist(ctx, p, ids)
 	}
 	_, err = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if len(gone) > 0 {
@@ -197,7 +218,7 @@ func (s *Store) reap(ctx context.Context, ids []string, now time.Time, res *stor
 		return nil
 	})
 	if err != nil {
-		return 0, s.fail(ctx, "sweep", err)
+		return 0, events, s.fail(ctx, "sweep", err)
 	}
-	return stay, nil
+	return stay, events, nil
 }

@@ -51,6 +51,26 @@ type Options struct {
 	// the last changes before it.
 	WaitReplicas int
 
+	// SweepInterval is how often a background goroutine owned by the
+	// Store runs Sweep, which reports expired sessions to Subscribe's
+	// subscribers (store.EventExpired) and removes their principal index
+	// entries. Every process sweeping the same Redis is fine: each expired
+	// session is removed, and reported, by one of them. Default 1 minute.
+	// Zero means the default; negative disables the background sweeper
+	// (Sweep still works).
+	SweepInterval time.Duration
+
+	// ExpiryGrace is how long past a session's deadline Redis keeps its
+	// hash before expiring it by itself (PEXPIREAT at the deadline plus
+	// the grace). The store treats the session as gone from its deadline
+	// on; the grace lets the sweeper find it first, so its expiry is
+	// reported with its principal and its principal index entry goes.
+	// It should be well above SweepInterval. Default 5 minutes. Zero
+	// means the default; negative means none: Redis drops a session at
+	// its deadline, and only those the sweeper reaches first are
+	// reported.
+	ExpiryGrace time.Duration
+
 	// WaitTimeout bounds each wait for replicas when WaitReplicas is set.
 	// It must be shorter than the client's read timeout. Default 1s. Zero
 	// means the default.
@@ -60,9 +80,11 @@ type Options struct {
 // DefaultOptions are the options New and Open use for a nil *Options, and
 // the values that fill in zero fields.
 var DefaultOptions = Options{
-	KeyPrefix:   "tabkit:",
-	MaxRetries:  32,
-	WaitTimeout: time.Second,
+	KeyPrefix:     "tabkit:",
+	MaxRetries:    32,
+	WaitTimeout:   time.Second,
+	SweepInterval: time.Minute,
+	ExpiryGrace:   5 * time.Minute,
 }
 
 // withDefaults returns opts with zero fields filled in. A DefaultOptions
@@ -75,5 +97,7 @@ func (opts *Options) withDefaults() Options {
 	o.KeyPrefix = cmp.Or(o.KeyPrefix, DefaultOptions.KeyPrefix, "tabkit:")
 	o.MaxRetries = cmp.Or(o.MaxRetries, DefaultOptions.MaxRetries, 32)
 	o.WaitTimeout = cmp.Or(o.WaitTimeout, DefaultOptions.WaitTimeout, time.Second)
+	o.SweepInterval = cmp.Or(o.SweepInterval, DefaultOptions.SweepInterval, time.Minute)
+	o.ExpiryGrace = cmp.Or(o.ExpiryGrace, DefaultOptions.ExpiryGrace, 5*time.Minute)
 	return o
 }

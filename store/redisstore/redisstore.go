@@ -22,6 +22,10 @@ import (
 // change is atomic in Redis itself.
 type Store struct {
 	client redis.UniversalClient
+	// oneNode is set for a client of one server (or of the master
+	// Sentinel names): a transaction or script may then span any keys.
+	// Otherwise keys of different slots are written apart.
+	oneNode bool
 	// ownsClient is set by Open: Close then closes the client too.
 	ownsClient bool
 	closed     atomic.Bool
@@ -38,10 +42,21 @@ type Store struct {
 	// WaitTimeout: each write waits for that many replicas.
 	waitReplicas int
 	waitTimeout  time.Duration
+	// grace is Options.ExpiryGrace, 0 for none.
+	grace time.Duration
 	// scanCount is the COUNT hint of List's and Stats's SCAN.
 	scanCount int64
 
 	locks sessionLocks
+	// principalLocks makes this Store's joins of one principal under a
+	// limit take turns.
+	principalLocks sessionLocks
+
+	notify store.Subscribers
+	// stop ends the background sweeper, which closes done.
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 
 	// quotaMu makes counting and creating one step for the creates of
 	// this Store when MaxSessions is set, so one process never overshoots
@@ -50,16 +65,20 @@ type Store struct {
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Sweeper = (*Store)(nil)
-	_ store.Lister  = (*Store)(nil)
-	_ store.Statser = (*Store)(nil)
-	_ io.Closer     = (*Store)(nil)
+	_ store.Store          = (*Store)(nil)
+	_ store.Sweeper        = (*Store)(nil)
+	_ store.Lister         = (*Store)(nil)
+	_ store.Statser        = (*Store)(nil)
+	_ store.PrincipalIndex = (*Store)(nil)
+	_ store.Notifier       = (*Store)(nil)
+	_ io.Closer            = (*Store)(nil)
 )
 
 // New returns a Store that keeps its sessions in client, configured by
-// opts (nil means DefaultOptions). It does no I/O. The caller keeps
-// owning client: Close leaves it open.
+// opts (nil means DefaultOptions). It does no I/O, and starts the
+// background sweeper unless Options.SweepInterval is negative: call
+// Close to stop it. The caller keeps owning client: Close leaves it
+// open.
 func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -74,8 +93,10 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 	if err := checkWaitOptions(client, &o); err != nil {
 		return nil, err
 	}
-	return &Store{
+	_, oneNode := client.(*redis.Client)
+	s := &Store{
 		client:       client,
+		oneNode:      oneNode,
 		prefix:       o.KeyPrefix,
 		index:        o.KeyPrefix + "index",
 		now:          o.Now,
@@ -84,9 +105,46 @@ func New(client redis.UniversalClient, opts *Options) (*Store, error) {
 		maxRetries:   o.MaxRetries,
 		waitReplicas: o.WaitReplicas,
 		waitTimeout:  o.WaitTimeout,
+		grace:        max(o.ExpiryGrace, 0),
 		scanCount:    256,
-	}, nil
+		stop:         make(chan struct{}),
+		done:         make(chan struct{}),
+	}
+	if o.SweepInterval < 0 {
+		close(s.done)
+	} else {
+		go s.sweepEvery(o.SweepInterval)
+	}
+	return s, nil
 }
+
+// sweepEvery runs Sweep every interval until Close. Its errors are left
+// for the next round: a sweep only tidies up, nothing waits for it.
+func (s *Store) sweepEvery(interval time.Duration) {
+	defer close(s.done)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-ticker.C:
+			_, _ = s.Sweep(ctx)
+		}
+	}
+}
+
+// Subscribe implements store.Notifier: fn hears of the sessions the
+// sweeper removed after expiry (store.EventExpired, in the process whose
+// sweep removed them) and those a principal limit evicted
+// (store.EventEvicted, in the process that evicted them).
+func (s *Store) Subscribe(fn func(store.Event)) (cancel func()) { return s.notify.Add(fn) }
 
 // Client settings Open uses unless the URL sets them, so that a request
 // fails with store.ErrUnavailable within seconds when Redis is down rather
@@ -194,13 +252,20 @@ func dial(rawURL string) (client redis.UniversalClient, addr string, err error) 
 	return redis.NewClusterClient(copts), "cluster " + strings.Join(copts.Addrs, ","), nil
 }
 
-// Close makes every later call fail with store.ErrClosed and, for a
-// Store made by Open, closes the connection. It is idempotent.
+// Close stops the background sweeper, makes every later call fail with
+// store.ErrClosed and, for a Store made by Open, closes the connection.
+// It is idempotent.
 func (s *Store) Close() error {
-	if !s.closed.CompareAndSwap(false, true) || !s.ownsClient {
-		return nil
-	}
-	return s.client.Close()
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		close(s.stop)
+		<-s.done
+		if s.ownsClient {
+			err = s.client.Close()
+		}
+	})
+	return err
 }
 
 // check does the checks every method starts with.
@@ -226,64 +291,91 @@ func (s *Store) Load(ctx context.Context, id string) (store.Record, bool, error)
 	if len(fields) == 0 {
 		return store.Record{}, false, nil
 	}
+	now := s.now.Now()
+	if trace, answers := movedAway(fields, now); trace {
+		if answers {
+			return store.Record{}, false, store.ErrMoved
+		}
+		return store.Record{}, false, nil
+	}
 	rec, err := decodeSession(fields)
 	if err != nil {
 		return store.Record{}, false, fmt.Errorf("redisstore: session %q: %w", id, err)
 	}
-	if rec.Meta.Expired(s.now.Now()) {
+	if rec.Meta.Expired(now) {
 		return store.Record{}, false, nil
 	}
+	rec.DropExpiredValues(now)
 	return rec, true, nil
 }
 
-// Delete implements store.Store: the session's hash and its index entry
-// go in one round trip (two with WaitReplicas: the hash's DEL and WAIT go
-// to its master). Only the DEL decides the outcome: an index entry left
-// behind is harmless (Sweep drops it).
+// Delete implements store.Store: the session's hash goes with its
+// entry in the expiry index in one round trip (two with WaitReplicas:
+// the hash's delete and WAIT go to its master), and a session that had
+// a principal leaves the principal's set in one more. Only the delete
+// of the hash decides the outcome: an index entry left behind is
+// harmless (Sweep and SessionsOf drop it).
 func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.check(ctx, id); err != nil {
 		return err
 	}
 	key := s.key(id)
+	var del *redis.Cmd
 	if s.waitReplicas > 0 {
-		err := s.writeAndWait(ctx, "delete", key, nil, func(p redis.Pipeliner) redis.Cmder { return p.Del(ctx, key) })
+		err := s.writeAndWait(ctx, "delete", key, deleteScript, func(p redis.Pipeliner) redis.Cmder {
+			del = p.EvalSha(ctx, deleteScript.Hash(), []string{key})
+			return del
+		})
 		if err != nil {
 			return err
 		}
 		s.indexed(ctx, s.client.ZRem(ctx, s.index, id).Err())
-		return nil
+	} else {
+		var unindexed redis.Cmder
+		_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			del = p.EvalSha(ctx, deleteScript.Hash(), []string{key})
+			unindexed = p.ZRem(ctx, s.index, id)
+			return nil
+		})
+		if isNoScript(del.Err()) {
+			del = deleteScript.Eval(ctx, s.client, []string{key})
+		}
+		if err := del.Err(); err != nil {
+			return s.fail(ctx, "delete", err)
+		}
+		s.indexed(ctx, unindexed.Err())
 	}
-	var del, unindexed redis.Cmder
-	_, _ = s.client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		del = p.Del(ctx, key)
-		unindexed = p.ZRem(ctx, s.index, id)
-		return nil
-	})
-	if err := del.Err(); err != nil {
-		return s.fail(ctx, "delete", err)
+	if principal, _ := del.Text(); principal != "" {
+		s.indexed(ctx, s.client.SRem(ctx, s.principalKey(principal), id).Err())
 	}
-	s.indexed(ctx, unindexed.Err())
 	return nil
 }
 
-// Commit implements store.Store. A delta of deadlines, deletes and sets
-// is one script call; a create is one script call (plus a ZCARD when
-// MaxSessions is set); a delta with EditMeta or Update functions is an
-// optimistic transaction that runs them in Go and retries on conflict.
+// Commit implements store.Store. A delta of deadlines, expectations,
+// deletes and sets (value deadlines included) is one script call; a
+// create without a principal is one script call (plus a ZCARD when
+// MaxSessions is set); a delta with EditMeta or Update functions or a
+// principal to set is an optimistic transaction that runs in Go and
+// retries on conflict.
 func (s *Store) Commit(ctx context.Context, id string, d store.Delta) (store.Meta, error) {
 	if err := s.check(ctx, id); err != nil {
 		return store.Meta{}, err
 	}
-	if s.maxBytes > 0 && (d.MaxBytes == 0 || s.maxBytes < d.MaxBytes) {
-		d.MaxBytes = s.maxBytes
-	}
+	s.capBytes(&d)
 	switch {
-	case d.Create:
+	case d.Create && !d.SetPrincipal:
 		return s.create(ctx, id, &d)
-	case d.EditMeta != nil || len(d.Update) > 0:
-		return s.commitTx(ctx, id, &d)
+	case d.Create, d.SetPrincipal, d.EditMeta != nil, len(d.Update) > 0:
+		return s.transact(ctx, id, "", &d)
 	default:
 		return s.commitPlain(ctx, id, &d)
+	}
+}
+
+// capBytes applies Options.MaxSessionBytes to d.
+func (s *Store) capBytes(d *store.Delta) {
+	if s.maxBytes > 0 && (d.MaxBytes == 0 || s.maxBytes < d.MaxBytes) {
+		d.MaxBytes = s.maxBytes
 	}
 }
 

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +27,9 @@ func TestConformance(t *testing.T) {
 		storetest.Run(t, func(t *testing.T, now store.Clock) store.Store {
 			o := opts
 			o.KeyPrefix, o.Now = uniquePrefix(t, url), now
+			// The suite sweeps when it means to; TestSweepReportsExpiries
+			// covers the background sweeper.
+			o.SweepInterval = -1
 			s, err := Open(url, &o)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
@@ -40,93 +46,165 @@ func TestConformance(t *testing.T) {
 }
 
 // TestRoundTrips checks the promise behind the layout: a Load is one
-// round trip, and so is a commit without functions.
+// round trip, and so is a commit without functions or a principal,
+// expectations and value deadlines included. On a single server every
+// count is checked; on a cluster, where one call may reach several
+// masters (in parallel), the counts per master are logged.
 func TestRoundTrips(t *testing.T) {
-	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now})
-	ctx := t.Context()
-	const id = "trips"
-	now := clock.Now()
+	onEachServer(t, func(t *testing.T, url string) {
+		clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
+		s := newTestStoreAt(t, url, Options{Now: clock.Now, SweepInterval: -1})
+		_, cluster := s.client.(*redis.ClusterClient)
+		ctx := t.Context()
+		id := store.HashToken("trips-token-one")
+		to := store.HashToken("trips-token-two")
+		now := clock.Now()
 
-	// The first script calls load the scripts (NOSCRIPT, then EVAL); the
-	// counts below are for a warm server.
-	mustCommit(t, s, "warm-up", store.Delta{Create: true, IdleDeadline: now.Add(time.Hour)})
-	mustCommit(t, s, "warm-up", store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
-	s.counter.take()
+		// The first script calls load the scripts (NOSCRIPT, then EVAL);
+		// the counts below are for a warm server.
+		mustCommit(t, s, "warm-up", store.Delta{Create: true, IdleDeadline: now.Add(time.Hour)})
+		mustCommit(t, s, "warm-up", store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
+		if err := s.Delete(ctx, "warm-up"); err != nil {
+			t.Fatal(err)
+		}
+		// Three sessions of a principal, for the sign-ins under a limit.
+		for i := range 3 {
+			mustCommit(t, s, fmt.Sprint("signed-in-", i), store.Delta{Create: true, IdleDeadline: now.Add(time.Hour), SetPrincipal: true, Principal: "alice"})
+		}
+		s.counter.take()
 
-	var tab uint32
-	tests := []struct {
-		name string
-		op   func() error
-		want int
-	}{
-		{"create", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{
-				Create: true, IdleDeadline: now.Add(time.Hour), AbsDeadline: now.Add(24 * time.Hour),
-				Set: map[store.Key][]byte{store.SessionKey("user"): []byte("alice")},
-			})
-			return err
-		}, 1},
-		{"load", func() error { _, _, err := s.Load(ctx, id); return err }, 1},
-		{"load of a missing session", func() error { _, _, err := s.Load(ctx, "missing"); return err }, 1},
-		{"set", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(0, "cart"): []byte("[1]")}})
-			return err
-		}, 1},
-		{"set and delete with a deadline touch", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{
-				LastSeen: now.Add(time.Minute), IdleDeadline: now.Add(time.Hour + time.Minute),
-				Set:    map[store.Key][]byte{store.SessionKey("b"): []byte("2")},
-				Delete: []store.Key{store.SessionKey("user")},
-			})
-			return err
-		}, 1},
-		{"deadline touch", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{LastSeen: now.Add(2 * time.Minute), IdleDeadline: now.Add(time.Hour + 2*time.Minute)})
-			return err
-		}, 1},
-		{"refused set", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(9, "x"): []byte("1")}})
-			if !errors.Is(err, store.ErrNoTab) {
-				return fmt.Errorf("got %v, want %v", err, store.ErrNoTab)
-			}
-			return nil
-		}, 1},
-		// WATCH, HGETALL, MULTI/EXEC.
-		{"edit meta", func() error {
-			_, err := s.Commit(ctx, id, store.Delta{EditMeta: func(m *store.Meta) error {
-				tab = m.NextTab
-				m.Tabs[tab] = store.TabInfo{Created: now, LastSeen: now}
+		limit := store.PrincipalLimit{Max: 5}
+		var tab uint32
+		k := store.SessionKey("k")
+		tests := []struct {
+			name string
+			op   func() error
+			want int
+		}{
+			{"create", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{
+					Create: true, IdleDeadline: now.Add(time.Hour), AbsDeadline: now.Add(24 * time.Hour),
+					Set: map[store.Key][]byte{store.SessionKey("user"): []byte("alice")},
+				})
+				return err
+			}, 1},
+			{"load", func() error { _, _, err := s.Load(ctx, id); return err }, 1},
+			{"load of a missing session", func() error { _, _, err := s.Load(ctx, "missing"); return err }, 1},
+			{"set", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(0, "cart"): []byte("[1]")}})
+				return err
+			}, 1},
+			{"set and delete with a deadline touch", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{
+					LastSeen: now.Add(time.Minute), IdleDeadline: now.Add(time.Hour + time.Minute),
+					Set:    map[store.Key][]byte{store.SessionKey("b"): []byte("2")},
+					Delete: []store.Key{store.SessionKey("user")},
+				})
+				return err
+			}, 1},
+			{"set with an expectation and a time to live", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{
+					Expect:  map[store.Key]store.Expected{k: {}},
+					Set:     map[store.Key][]byte{k: []byte("1")},
+					Expires: map[store.Key]time.Time{k: now.Add(time.Minute)},
+				})
+				return err
+			}, 1},
+			{"set in a session with value deadlines", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.SessionKey("c"): []byte("3")}})
+				return err
+			}, 1},
+			{"deadline touch", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{LastSeen: now.Add(2 * time.Minute), IdleDeadline: now.Add(time.Hour + 2*time.Minute)})
+				return err
+			}, 1},
+			{"refused set", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(9, "x"): []byte("1")}})
+				if !errors.Is(err, store.ErrNoTab) {
+					return fmt.Errorf("got %v, want %v", err, store.ErrNoTab)
+				}
 				return nil
-			}})
-			return err
-		}, 3},
-		{"delete", func() error { return s.Delete(ctx, id) }, 1},
-	}
-	for _, tt := range tests {
-		if err := tt.op(); err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+			}, 1},
+			{"conflicting set", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Expect: map[store.Key]store.Expected{k: {}}, Set: map[store.Key][]byte{k: []byte("2")}})
+				if !errors.Is(err, store.ErrConflict) {
+					return fmt.Errorf("got %v, want %v", err, store.ErrConflict)
+				}
+				return nil
+			}, 1},
+			// WATCH, HGETALL, MULTI/EXEC.
+			{"edit meta", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{EditMeta: func(m *store.Meta) error {
+					tab = m.NextTab
+					m.Tabs[tab] = store.TabInfo{Created: now, LastSeen: now}
+					return nil
+				}})
+				return err
+			}, 3},
+			{"update", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{k: func(old []byte, _ bool) ([]byte, error) { return append(old, '+'), nil }}})
+				return err
+			}, 3},
+			// WATCH, HGETALL and SMEMBERS, the three others' metas,
+			// MULTI/EXEC.
+			{"sign-in under a limit", func() error {
+				_, err := s.Commit(ctx, id, store.Delta{SetPrincipal: true, Principal: "alice", PrincipalLimit: limit})
+				return err
+			}, 4},
+			// WATCH, HGETALL and HMGET of to, MULTI/EXEC.
+			{"move", func() error { _, err := s.Move(ctx, id, to, store.Delta{}); return err }, 3},
+			{"sessions of", func() error {
+				refs, err := s.SessionsOf(ctx, "alice")
+				if err == nil && len(refs) != 4 {
+					err = fmt.Errorf("got %d sessions, want 4", len(refs))
+				}
+				return err
+			}, 2},
+			{"create signed in under a limit", func() error {
+				_, err := s.Commit(ctx, "new", store.Delta{Create: true, IdleDeadline: now.Add(time.Hour), SetPrincipal: true, Principal: "alice", PrincipalLimit: limit})
+				return err
+			}, 4},
+			// The script and ZREM, then SREM from alice's set.
+			{"delete signed in", func() error { return s.Delete(ctx, to) }, 2},
+			{"delete", func() error { return s.Delete(ctx, "new-anonymous") }, 1},
 		}
-		if got, sent := s.counter.take(); got != tt.want {
-			t.Errorf("%s: got %d round trips %v, want %d", tt.name, got, sent, tt.want)
+		for _, tt := range tests {
+			if err := tt.op(); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			got, sent := s.counter.take()
+			if cluster {
+				t.Logf("%s: %d sent (per master) %v", tt.name, got, sent)
+				continue
+			}
+			if got != tt.want {
+				t.Errorf("%s: got %d round trips %v, want %d", tt.name, got, sent, tt.want)
+			}
 		}
-	}
+	})
 }
 
 // TestLayout checks what the store leaves in Redis, which the suite
-// cannot see: one hash per session under <prefix>{id}, values under
-// their encoded keys, no leftovers of closed tabs, and Redis's own expiry
-// at the earlier deadline.
+// cannot see: one hash per session under <prefix>{family}.rest (or
+// <prefix>{id} for an ID without a '.'), values under their encoded keys,
+// the principal and value deadlines in fields of their own, no leftovers
+// of closed tabs, a set per principal, and Redis's own expiry at the
+// earlier deadline plus the grace.
 func TestLayout(t *testing.T) {
 	clock := storetest.NewClock(time.Now().Truncate(time.Millisecond))
-	s := newTestStore(t, Options{Now: clock.Now})
+	const grace = 7 * time.Minute
+	s := newTestStore(t, Options{Now: clock.Now, ExpiryGrace: grace})
 	ctx := t.Context()
-	const id = "layout"
+	id := store.HashToken("layout-token")
+	family, rest, _ := strings.Cut(id, ".")
 	now := clock.Now()
 	idle := now.Add(time.Hour + 500*time.Microsecond)
+	otp := store.SessionKey("otp")
 	mustCommit(t, s, id, store.Delta{
 		Create: true, IdleDeadline: idle, AbsDeadline: now.Add(24 * time.Hour),
-		Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1"), store.TabKey(0, "z"): []byte("zero")},
+		Set:          map[store.Key][]byte{store.SessionKey("a"): []byte("1"), store.TabKey(0, "z"): []byte("zero"), otp: []byte("1234")},
+		Expires:      map[store.Key]time.Time{otp: now.Add(time.Minute)},
+		SetPrincipal: true, Principal: "alice",
 	})
 	var tab uint32
 	mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
@@ -135,34 +213,45 @@ func TestLayout(t *testing.T) {
 		return nil
 	}})
 	mustCommit(t, s, id, store.Delta{Set: map[store.Key][]byte{store.TabKey(tab, "cart"): []byte("[]")}})
+	mustCommit(t, s, "legacy", store.Delta{Create: true})
 
-	key := s.prefix + "{" + id + "}"
+	key := s.prefix + "{" + family + "}." + rest
 	keys, err := s.client.Keys(ctx, globEscape(s.prefix)+"*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{key, s.prefix + "index"}; !sameStrings(keys, want) {
+	if want := []string{key, s.prefix + "{legacy}", s.prefix + "index", s.prefix + "principal:{alice}"}; !sameStrings(keys, want) {
 		t.Errorf("keys: got %q, want %q", keys, want)
 	}
-	fields, err := s.client.HKeys(ctx, key).Result()
+	fields, err := s.client.HGetAll(ctx, key).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		fieldMeta, fieldVersion, fieldBytes, fieldTabBytes, fieldLastSeen, fieldIdle, fieldAbs,
+		fieldMeta, fieldVersion, fieldBytes, fieldTabBytes, fieldLastSeen, fieldIdle, fieldAbs, fieldPrincipal, fieldExpiring,
 		string(store.AppendKey(nil, store.SessionKey("a"))),
+		string(store.AppendKey(nil, otp)),
 		string(store.AppendKey(nil, store.TabKey(0, "z"))),
 		string(store.AppendKey(nil, store.TabKey(tab, "cart"))),
 	}
-	if !sameStrings(fields, want) {
-		t.Errorf("fields: got %q, want %q", fields, want)
+	if got := slices.Collect(maps.Keys(fields)); !sameStrings(got, want) {
+		t.Errorf("fields: got %q, want %q", got, want)
+	}
+	if got := fields[fieldPrincipal]; got != "alice" {
+		t.Errorf("%s: got %q, want %q", fieldPrincipal, got, "alice")
+	}
+	if got, want := fields[fieldExpiring], formatDeadline(now.Add(time.Minute))+"0004"+string(store.AppendKey(nil, otp)); got != want {
+		t.Errorf("%s: got %q, want %q", fieldExpiring, got, want)
+	}
+	if members, err := s.client.SMembers(ctx, s.prefix+"principal:{alice}").Result(); err != nil || !sameStrings(members, []string{id}) {
+		t.Errorf("alice's set: got %q (err %v), want %q", members, err, id)
 	}
 	at, err := s.client.Do(ctx, "PEXPIRETIME", key).Int64()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := idle.UnixMilli() + 1; at != want {
-		t.Errorf("PEXPIRETIME: got %d, want %d (the idle deadline rounded up)", at, want)
+	if want := idle.UnixMilli() + 1 + grace.Milliseconds(); at != want {
+		t.Errorf("PEXPIRETIME: got %d, want %d (the idle deadline rounded up, plus the grace)", at, want)
 	}
 
 	// Closing the tab removes its values from the hash, not only from view.
@@ -173,6 +262,20 @@ func TestLayout(t *testing.T) {
 	if ok, err := s.client.HExists(ctx, key, string(store.AppendKey(nil, store.TabKey(tab, "cart")))).Result(); err != nil || ok {
 		t.Errorf("value of the closed tab: got present=%v (err %v), want gone", ok, err)
 	}
+	// A value past its deadline is reclaimed by the next commit, with its
+	// deadline.
+	clock.Advance(time.Minute)
+	mustCommit(t, s, id, store.Delta{LastSeen: clock.Now()})
+	fields, err = s.client.HGetAll(ctx, key).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fields[string(store.AppendKey(nil, otp))]; ok {
+		t.Errorf("expired value: still in the hash after a commit")
+	}
+	if _, ok := fields[fieldExpiring]; ok {
+		t.Errorf("%s: still there with no value left to expire", fieldExpiring)
+	}
 	// A session without deadlines does not expire in Redis either.
 	mustCommit(t, s, id, store.Delta{EditMeta: func(m *store.Meta) error {
 		m.IdleDeadline, m.AbsDeadline = time.Time{}, time.Time{}
@@ -180,6 +283,11 @@ func TestLayout(t *testing.T) {
 	}})
 	if ttl, err := s.client.PTTL(ctx, key).Result(); err != nil || ttl != -1 {
 		t.Errorf("PTTL without deadlines: got %v (err %v), want -1 (no expiry)", ttl, err)
+	}
+	// Signing out leaves the principal's set.
+	mustCommit(t, s, id, store.Delta{SetPrincipal: true})
+	if n, err := s.client.Exists(ctx, s.prefix+"principal:{alice}").Result(); err != nil || n != 0 {
+		t.Errorf("alice's set after her only session left: exists=%d (err %v), want gone", n, err)
 	}
 }
 
@@ -534,6 +642,10 @@ func TestCorruptRecord(t *testing.T) {
 			{"bad blob", []any{fieldMeta, "x", fieldVersion, "1", fieldBytes, "0"}},
 			{"bad key", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", "q", "1"}},
 			{"bad tab bytes", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldTabBytes, "x"}},
+			// A length that would walk the script's parser backwards.
+			{"bad value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "9999999999999999999-999sx"}},
+			{"truncated value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "99999999999999999990009sx"}},
+			{"short value deadlines", []any{fieldMeta, string(store.AppendMeta(nil, &store.Meta{NextTab: 1})), fieldVersion, "1", fieldBytes, "0", fieldExpiring, "99999"}},
 		}
 		for i, tt := range tests {
 			id := strconv.Itoa(i)
@@ -542,6 +654,12 @@ func TestCorruptRecord(t *testing.T) {
 			}
 			if _, _, err := s.Load(ctx, id); !errors.Is(err, store.ErrCorrupt) {
 				t.Errorf("%s: Load got %v, want %v", tt.name, err, store.ErrCorrupt)
+			}
+			if strings.HasSuffix(tt.name, "value deadlines") {
+				_, err := s.Commit(ctx, id, store.Delta{Set: map[store.Key][]byte{store.SessionKey("a"): []byte("1")}})
+				if !errors.Is(err, store.ErrCorrupt) {
+					t.Errorf("%s: Commit got %v, want %v", tt.name, err, store.ErrCorrupt)
+				}
 			}
 		}
 	})
@@ -578,11 +696,13 @@ func TestOptionsDefaults(t *testing.T) {
 	}{
 		{"nil", nil, DefaultOptions},
 		{"zero", &Options{}, DefaultOptions},
-		{"set", &Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7}, Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7}},
+		{"set", &Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7, SweepInterval: -1, ExpiryGrace: -1},
+			Options{KeyPrefix: "x:", MaxRetries: 5, MaxSessions: 7, WaitTimeout: time.Second, SweepInterval: -1, ExpiryGrace: -1}},
 	}
 	for _, tt := range tests {
 		got := tt.opts.withDefaults()
-		if got.KeyPrefix != tt.want.KeyPrefix || got.MaxRetries != tt.want.MaxRetries || got.MaxSessions != tt.want.MaxSessions {
+		if got.KeyPrefix != tt.want.KeyPrefix || got.MaxRetries != tt.want.MaxRetries || got.MaxSessions != tt.want.MaxSessions ||
+			got.WaitTimeout != tt.want.WaitTimeout || got.SweepInterval != tt.want.SweepInterval || got.ExpiryGrace != tt.want.ExpiryGrace {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
@@ -817,13 +937,41 @@ func TestMaxSessionsHoldsUnderConcurrentCreates(t *testing.T) {
 
 func TestSessionKeys(t *testing.T) {
 	s := &Store{prefix: "p:"}
-	for _, id := range []string{"a", "a}b", "{x", "x{y}z", "kT3-_q"} {
-		key := s.key(id)
-		if got, ok := s.idOfKey(key); !ok || got != id {
-			t.Errorf("idOfKey(key(%q) = %q): got %q, %v", id, key, got, ok)
+	hashed := store.HashToken("a-token")
+	family, _, _ := strings.Cut(hashed, ".")
+	tests := []struct {
+		id, key, tag string
+	}{
+		{hashed, "p:{" + family + "}." + hashed[len(family)+1:], family},
+		{"fam.rest", "p:{fam}.rest", "fam"},
+		{"fam.re.st", "p:{fam}.re.st", "fam"},
+		{"a", "p:{a}", "a"},
+		{"kT3-_q", "p:{kT3-_q}", "kT3-_q"},
+		{"a}b", "p:{a}b}", "a"},
+		{"{x", "p:{{x}", "{x"},
+		{"x{y}z", "p:{x{y}z}", "x{y"},
+		{"a}b.c", "p:{a}b}.c", "a"},
+		{".x", "p:{}.x", "p:{}.x"},
+		{"x{y.z", "p:{x{y}.z", "x{y"},
+	}
+	for _, tt := range tests {
+		key := s.key(tt.id)
+		if key != tt.key {
+			t.Errorf("key(%q): got %q, want %q", tt.id, key, tt.key)
+		}
+		if got, ok := s.idOfKey(key); !ok || got != tt.id {
+			t.Errorf("idOfKey(%q): got %q, %v, want %q", key, got, ok, tt.id)
+		}
+		if got := keyTag(key); got != tt.tag {
+			t.Errorf("keyTag(%q): got %q, want %q", key, got, tt.tag)
 		}
 	}
-	for _, key := range []string{"p:index", "p:{}", "p:{a", "q:{a}", "p:{"} {
+	// A session and the ID it moves to share the family, so the tag.
+	a, b := store.HashToken("same6-first"), store.HashToken("same6-second")
+	if keyTag(s.key(a)) != keyTag(s.key(b)) {
+		t.Errorf("keys of %q and %q: different tags, want one slot", a, b)
+	}
+	for _, key := range []string{"p:index", "p:{}", "p:{a", "q:{a}", "p:{", "p:principal:{a}", "p:{a.b}", "p:{.x"} {
 		if id, ok := s.idOfKey(key); ok {
 			t.Errorf("idOfKey(%q): got session %q, want none", key, id)
 		}

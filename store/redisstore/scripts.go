@@ -35,17 +35,53 @@ local function expired(exp, now)
 end
 
 -- expireAt sets the key's expiry to deadline exp rounded up to a
--- millisecond, so Redis never drops a session before its deadline.
-local function expireAt(key, exp)
+-- millisecond, plus grace ms, so Redis never drops a session before its
+-- deadline, and the sweeper sees it first.
+local function expireAt(key, exp, grace)
   local ms = tonumber(string.sub(exp, 1, 13))
   if string.sub(exp, 14) ~= '000000' then ms = ms + 1 end
-  redis.call('PEXPIREAT', key, string.format('%d', ms))
+  redis.call('PEXPIREAT', key, string.format('%d', ms + grace))
+end
+
+-- parseExpiring reads a value deadlines string (see formatExpiring in
+-- layout.go) into a table from field to deadline string.
+local function parseExpiring(s)
+  local t = {}
+  if not s then return t end
+  local pos = 1
+  while pos <= #s do
+    local at = string.sub(s, pos, pos + 18)
+    local len = string.sub(s, pos + 19, pos + 22)
+    -- A corrupt length must not walk backwards for ever.
+    if not string.match(at, '^%d+$') or #at ~= 19 or not string.match(len, '^%d%d%d%d$') then
+      error('CORRUPT_DEADLINES')
+    end
+    local n = tonumber(len)
+    local field = string.sub(s, pos + 23, pos + 22 + n)
+    if #field ~= n then error('CORRUPT_DEADLINES') end
+    t[field] = at
+    pos = pos + 23 + n
+  end
+  return t
+end
+
+-- formatExpiring writes such a table back, ordered by field.
+local function formatExpiring(t)
+  local fields = {}
+  for f in pairs(t) do table.insert(fields, f) end
+  table.sort(fields)
+  local parts = {}
+  for i, f in ipairs(fields) do parts[i] = t[f] .. string.format('%04d', #f) .. f end
+  return table.concat(parts)
 end
 `
 
-// commitScript applies a delta made only of deadlines, deletes and sets:
-// the accounting of store.PlanCommit, redone in Lua so a plain write is one
-// round trip. It checks everything before it writes anything.
+// commitScript applies a delta made only of deadlines, expectations,
+// deletes and sets (with or without value deadlines): the accounting of
+// store.PlanCommit, redone in Lua so a plain write is one round trip. It
+// checks everything before it writes anything, in PlanCommit's order:
+// deadlines, the removal of values whose deadline passed, expectations,
+// deletes, sets.
 //
 //	KEYS[1]  the session's hash
 //	ARGV[1]  now, a deadline string
@@ -53,17 +89,26 @@ end
 //	ARGV[3]  new idle deadline or ""
 //	ARGV[4]  new absolute deadline or ""
 //	ARGV[5]  byte limit, 0 for none
-//	ARGV[6]  n, the number of fields to delete, in ARGV[7..6+n]
-//	ARGV[7+n..] field, value pairs to set
+//	ARGV[6]  grace in ms added to Redis's own expiry of the hash
+//	ARGV[7]  e, the number of expectations
+//	ARGV[8]  n, the number of fields to delete
+//	ARGV[9..]  e triples: field, "1" (found) or "0" (missing), value;
+//	           then n fields to delete;
+//	           then triples to set: field, value, deadline string or ""
 //
 // It replies {"ok", version, bytes, tab bytes, blob, last seen, tab 0
-// time, idle, abs, earlier}, where earlier is "1" when the session's
-// expiry moved earlier; or {"notfound"}, {"keyname", length},
-// {"notab", tab} or {"toolarge", bytes, limit}.
+// time, idle, abs, earlier, principal, value deadlines}, where earlier
+// is "1" when the session's expiry moved earlier; or {"notfound"},
+// {"moved"} (a Move's trace, see fieldMoved),
+// {"conflict", field}, {"keyname", length}, {"notab", tab} or
+// {"toolarge", bytes, limit}.
 var commitScript = redis.NewScript(luaPrelude + strings.ReplaceAll(`
 local key, now = KEYS[1], ARGV[1]
-local head = redis.call('HMGET', key, '#v', '#b', '#i', '#a', '#t')
-if not head[1] then return {'notfound'} end
+local head = redis.call('HMGET', key, '#v', '#b', '#i', '#a', '#t', '#e', '#r')
+if not head[1] then
+  if head[7] and before(now, head[7]) then return {'moved'} end
+  return {'notfound'}
+end
 local oldexp = earlier(head[3], head[4])
 if expired(oldexp, now) then return {'notfound'} end
 
@@ -75,6 +120,7 @@ local total = tonumber(head[2])
 local start = total
 local tabs = {}
 for n, b in string.gmatch(head[5] or '', '(%d+)=(%-?%d+)') do tabs[n] = tonumber(b) end
+local deadlines = parseExpiring(head[6])
 
 -- parse returns the tab (a decimal string) of an encoded key, nil for a
 -- session-wide one, and the length of the key's name.
@@ -97,10 +143,8 @@ local function account(tab, n)
   total = total + n
   if tab and tabs[tab] then tabs[tab] = tabs[tab] + n end
 end
-
-local ndel = tonumber(ARGV[6])
-for i = 7, 6 + ndel do
-  local field = ARGV[i]
+local function remove(field)
+  deadlines[field] = nil
   local old = current(field)
   if old then
     local tab, namelen = parse(field)
@@ -109,9 +153,29 @@ for i = 7, 6 + ndel do
   end
 end
 
+-- Values whose time ran out read as missing from now on.
+local lapsed = {}
+for field, at in pairs(deadlines) do
+  if expired(at, now) then table.insert(lapsed, field) end
+end
+for _, field in ipairs(lapsed) do remove(field) end
+
+local nexp, ndel = tonumber(ARGV[7]), tonumber(ARGV[8])
+local i = 9
+for _ = 1, nexp do
+  local field, found, want = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local v = current(field)
+  if (v and '1' or '0') ~= found or (v and v ~= want) then return {'conflict', field} end
+  i = i + 3
+end
+for _ = 1, ndel do
+  remove(ARGV[i])
+  i = i + 1
+end
+
 local openedZero = false
-for i = 7 + ndel, #ARGV, 2 do
-  local field, value = ARGV[i], ARGV[i + 1]
+for j = i, #ARGV, 3 do
+  local field, value, at = ARGV[j], ARGV[j + 1], ARGV[j + 2]
   local tab, namelen = parse(field)
   if namelen < 1 or namelen > MAX_KEY_NAME then return {'keyname', string.format('%d', namelen)} end
   if tab and tab ~= '0' and not tabs[tab] then return {'notab', tab} end
@@ -123,6 +187,7 @@ for i = 7 + ndel, #ARGV, 2 do
   end
   account(tab, namelen + #value)
   pending[field] = value
+  if at ~= '' then deadlines[field] = at else deadlines[field] = nil end
 end
 
 local limit = tonumber(ARGV[5])
@@ -141,13 +206,19 @@ local order = {}
 for n in pairs(tabs) do table.insert(order, tonumber(n)) end
 table.sort(order)
 local parts = {}
-for i, n in ipairs(order) do
+for j, n in ipairs(order) do
   local s = string.format('%d', n)
-  parts[i] = s .. '=' .. string.format('%d', tabs[s])
+  parts[j] = s .. '=' .. string.format('%d', tabs[s])
 end
 local tabBytes = table.concat(parts, ';')
+local expiring = formatExpiring(deadlines)
 local version = redis.call('HINCRBY', key, '#v', 1)
 redis.call('HSET', key, '#b', string.format('%d', total), '#t', tabBytes)
+if expiring ~= '' then
+  redis.call('HSET', key, '#e', expiring)
+elseif head[6] then
+  redis.call('HDEL', key, '#e')
+end
 if ARGV[2] ~= '' then redis.call('HSET', key, '#s', ARGV[2]) end
 if ARGV[3] ~= '' then redis.call('HSET', key, '#i', ARGV[3]) end
 if ARGV[4] ~= '' then redis.call('HSET', key, '#a', ARGV[4]) end
@@ -156,12 +227,13 @@ if openedZero then redis.call('HSET', key, '#z', now) end
 local newexp = earlier(idle, abs)
 local moved = '0'
 if newexp and newexp ~= oldexp then
-  expireAt(key, newexp)
+  expireAt(key, newexp, tonumber(ARGV[6]))
   if not oldexp or before(newexp, oldexp) then moved = '1' end
 end
-local rest = redis.call('HMGET', key, '#m', '#s', '#z')
+local rest = redis.call('HMGET', key, '#m', '#s', '#z', '#p')
 return {'ok', string.format('%d', version), string.format('%d', total), tabBytes,
-  rest[1] or '', rest[2] or '', rest[3] or '', idle or '', abs or '', moved}
+  rest[1] or '', rest[2] or '', rest[3] or '', idle or '', abs or '', moved,
+  rest[4] or '', expiring}
 `, "MAX_KEY_NAME", strconv.Itoa(store.MaxKeyName)))
 
 // createScript writes a new session unless one is live under its ID. An
@@ -188,16 +260,63 @@ return 'ok'
 //	KEYS[1]  the session's hash
 //	ARGV[1]  now, a deadline string
 //
-// It replies {"gone"} when there is no session, {"swept", bytes} when it
-// deleted it, or {"live", expiry} (expiry "" when it has none).
+// It replies {"gone"} when there is no session, {"swept", bytes,
+// principal} when it deleted it, or {"live", expiry} (expiry "" when it
+// has none).
 var reapScript = redis.NewScript(luaPrelude + `
 local key, now = KEYS[1], ARGV[1]
-local head = redis.call('HMGET', key, '#v', '#b', '#i', '#a')
+local head = redis.call('HMGET', key, '#v', '#b', '#i', '#a', '#p')
 if not head[1] then return {'gone'} end
 local exp = earlier(head[3], head[4])
 if expired(exp, now) then
   redis.call('DEL', key)
-  return {'swept', head[2] or '0'}
+  return {'swept', head[2] or '0', head[5] or ''}
 end
 return {'live', exp or ''}
+`)
+
+// deleteScript deletes a session and replies its principal ("" for
+// none), so the caller can drop it from the principal's set.
+//
+//	KEYS[1]  the session's hash
+var deleteScript = redis.NewScript(`
+local p = redis.call('HGET', KEYS[1], '#p')
+redis.call('DEL', KEYS[1])
+return p or ''
+`)
+
+// unlistScript removes from a principal's set the sessions that are
+// missing, expired or another principal's, in one step with reading
+// them. It runs only on a single server: on a cluster the sessions live
+// in other slots than the set.
+//
+//	KEYS[1]     the principal's set
+//	KEYS[2..]   the sessions' hashes
+//	ARGV[1]     now, a deadline string
+//	ARGV[2]     the principal
+//	ARGV[3..]   the sessions' IDs, in the order of their keys
+//
+// It replies the number of entries it removed.
+var unlistScript = redis.NewScript(luaPrelude + `
+local now, p = ARGV[1], ARGV[2]
+local removed = 0
+for i = 2, #KEYS do
+  local head = redis.call('HMGET', KEYS[i], '#v', '#i', '#a', '#p')
+  if not head[1] or expired(earlier(head[2], head[3]), now) or head[4] ~= p then
+    removed = removed + redis.call('SREM', KEYS[1], ARGV[i + 1])
+  end
+end
+return removed
+`)
+
+// evictScript deletes a session evicted by a principal limit, unless it
+// no longer belongs to the principal.
+//
+//	KEYS[1]  the session's hash
+//	ARGV[1]  the principal
+//
+// It replies 1 when it deleted the session, 0 otherwise.
+var evictScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], '#p') ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
 `)

@@ -83,15 +83,15 @@ var libs = []string{"tabkit-memory", "tabkit-bolt", "tabkit-redis", "tabkit-redi
 var fsyncs = map[string]bool{"tabkit-bolt": true, "scs-boltstore": true, "tabkit-postgres": true, "scs-pgxstore": true}
 
 var storage = map[string]string{
-	"tabkit-memory":      "process memory",
-	"tabkit-bolt":        "bbolt, fsync per commit (group commit)",
-	"tabkit-redis":       "Redis 7 on loopback, no persistence",
-	"tabkit-postgres":    "PostgreSQL on loopback, a row per value, WAL flushed at commit",
-	"scs-pgxstore":       "PostgreSQL on loopback, one row per session, WAL flushed at commit",
-	"scs-memstore":       "process memory",
-	"scs-boltstore":      "bbolt, fsync per commit (db.Update)",
-	"gorilla-cookie":     "the cookie (signed)",
-	"gorilla-filesystem": "one file per session, no fsync",
+	"tabkit-memory":             "process memory",
+	"tabkit-bolt":               "bbolt, fsync per commit (group commit)",
+	"tabkit-redis":              "Redis 7 on loopback, no persistence",
+	"tabkit-postgres":           "PostgreSQL on loopback, a row per value, WAL flushed at commit",
+	"scs-pgxstore":              "PostgreSQL on loopback, one row per session, WAL flushed at commit",
+	"scs-memstore":              "process memory",
+	"scs-boltstore":             "bbolt, fsync per commit (db.Update)",
+	"gorilla-cookie":            "the cookie (signed)",
+	"gorilla-filesystem":        "one file per session, no fsync",
 	"tabkit-redis-cluster":      "Redis 7 Cluster on loopback, 3 masters + 3 replicas, no persistence",
 	"tabkit-redis-cluster-wait": "the same cluster, each write acknowledged by its replica (WaitReplicas 1)",
 }

@@ -1,4 +1,4 @@
-package kit
+package kittest
 
 import (
 	"context"
@@ -205,7 +205,7 @@ func decodeRecord(rec store.Record) (map[mKey]mVal, []notice, error) {
 				list = append(list, s)
 			}
 			mk.Name = "~" + strings.TrimPrefix(k.Name, flashPrefix)
-		case strings.HasPrefix(k.Name, reservedPrefix):
+		case strings.HasPrefix(k.Name, "\x00"):
 			return nil, nil, fmt.Errorf("unknown reserved key %q", k.Name)
 		default:
 			if err := json.Unmarshal(v, &list); err != nil {

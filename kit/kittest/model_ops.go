@@ -1,7 +1,8 @@
-package kit
+package kittest
 
 import (
 	"fmt"
+	"github.com/tabkit/tabkit/kit"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -23,11 +24,11 @@ const (
 	mDelete               // delete a key
 	mFlash                // add a flash
 	mFlashes              // take the flashes (and, in a tab, the kit's notices)
-	mTabsOp               // list the tab table through Session.Tabs
+	mTabsOp               // list the tab table through kit.Session.Tabs
 	mFailOp               // set a key and flash, then fail with 400 or 500
 	mRegen                // sign in: Regenerate, then set "user"
 	mDestroy              // sign out
-	mClose                // Tab.Close
+	mClose                // kit.Tab.Close
 	mNewTab               // visit /+/…
 	mFork                 // tabs.js forks page P into page Q
 	mBare                 // visit a URL without a tab number
@@ -257,7 +258,7 @@ func (m *mModel) request(it *mItem) mRequest {
 	case mClose:
 		post(prefix + "/m/close")
 	case mFork:
-		q.method, q.path, q.fork = http.MethodPost, prefix+ForkPath, true
+		q.method, q.path, q.fork = http.MethodPost, prefix+kit.ForkPath, true
 	case mNewTab:
 		get("/+/m/get?scope=t&key=a")
 	case mBare:

@@ -1,10 +1,12 @@
-package kit
+package kittest
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/tabkit/tabkit/kit"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,7 +57,7 @@ type mReply struct {
 	Tabs    []uint32 `json:"tabs,omitempty"`
 }
 
-// mNamespace is what Session and Tab have in common.
+// mNamespace is what kit.Session and kit.Tab have in common.
 type mNamespace interface {
 	Get(key string, dst any) (bool, error)
 	Set(key string, v any) error
@@ -68,21 +70,21 @@ type mNamespace interface {
 
 // mApp is one run's application, store and clock.
 type mApp struct {
-	m      *Manager
+	m      *kit.Manager
 	st     store.Store
 	clock  *storetest.Clock
 	srv    *httptest.Server
 	client *http.Client
 	a      adapter
-	fork   ForkPolicy
+	fork   kit.ForkPolicy
 }
 
 // mStart is where every run's clock starts: whole seconds, so stores that
 // keep coarser times than nanoseconds still agree with the model.
 var mStart = time.Unix(1_800_000_000, 0).UTC()
 
-func newMApp(tb testing.TB, st store.Store, clock *storetest.Clock, a adapter, fork ForkPolicy) (*mApp, error) {
-	m, err := New(Config{
+func newMApp(tb testing.TB, st store.Store, clock *storetest.Clock, a adapter, fork kit.ForkPolicy) (*mApp, error) {
+	m, err := kit.New(kit.Config{
 		Store:          st,
 		MaxTabs:        mMaxTabs,
 		IdleTimeout:    mIdle,
@@ -90,12 +92,12 @@ func newMApp(tb testing.TB, st store.Store, clock *storetest.Clock, a adapter, f
 		TouchInterval:  mTouch,
 		TabIdleTimeout: mTabIdle,
 		Fork:           fork,
-		Logger:         discardLogger(),
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:            clock.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	m.setClock(clock.Now)
 	app := &mApp{m: m, st: st, clock: clock, a: a, fork: fork}
 	routes := mRoutes()
 	var h http.Handler
@@ -141,12 +143,12 @@ type mRoute struct {
 // first (IsNew), so the reply says whether the cookie named a live
 // session when the request loaded it.
 func mRoutes() []mRoute {
-	route := func(method, path string, fn func(r *http.Request, s *Session, ns mNamespace, rep *mReply) error) mRoute {
+	route := func(method, path string, fn func(r *http.Request, s *kit.Session, ns mNamespace, rep *mReply) error) mRoute {
 		return mRoute{method, path, func(w http.ResponseWriter, r *http.Request) {
-			s := SessionOf(r)
+			s := kit.SessionOf(r)
 			isNew, err := s.IsNew()
 			if err != nil {
-				Fail(w, r, err)
+				kit.Fail(w, r, err)
 				return
 			}
 			rep := mReply{Existed: !isNew, Tab: uint32(s.Tab().ID())}
@@ -155,7 +157,7 @@ func mRoutes() []mRoute {
 				ns = s.Tab()
 			}
 			if err := fn(r, s, ns, &rep); err != nil {
-				Fail(w, r, err)
+				kit.Fail(w, r, err)
 				return
 			}
 			w.Header().Set("Content-Type", "application/json")
@@ -164,12 +166,12 @@ func mRoutes() []mRoute {
 		}}
 	}
 	return []mRoute{
-		route(http.MethodGet, "/m/get", func(r *http.Request, _ *Session, ns mNamespace, rep *mReply) error {
+		route(http.MethodGet, "/m/get", func(r *http.Request, _ *kit.Session, ns mNamespace, rep *mReply) error {
 			found, err := ns.Get(r.FormValue("key"), &rep.Value)
 			rep.Found = found
 			return err
 		}),
-		route(http.MethodPost, "/m/naive", func(r *http.Request, _ *Session, ns mNamespace, rep *mReply) error {
+		route(http.MethodPost, "/m/naive", func(r *http.Request, _ *kit.Session, ns mNamespace, rep *mReply) error {
 			// The get-append-set a handler may write without Update.
 			var list []string
 			if _, err := ns.Get(r.FormValue("key"), &list); err != nil {
@@ -180,7 +182,7 @@ func mRoutes() []mRoute {
 			rep.Value = list
 			return ns.Set(r.FormValue("key"), list)
 		}),
-		route(http.MethodPost, "/m/update", func(r *http.Request, _ *Session, ns mNamespace, rep *mReply) error {
+		route(http.MethodPost, "/m/update", func(r *http.Request, _ *kit.Session, ns mNamespace, rep *mReply) error {
 			var list []string
 			err := ns.Update(r.FormValue("key"), &list, func() error {
 				list = append(list, r.FormValue("item"))
@@ -189,7 +191,7 @@ func mRoutes() []mRoute {
 			rep.Value = list
 			return err
 		}),
-		route(http.MethodPost, "/m/set", func(r *http.Request, _ *Session, ns mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/set", func(r *http.Request, _ *kit.Session, ns mNamespace, _ *mReply) error {
 			v := []string{r.FormValue("item")}
 			if ttl := r.FormValue("ttl"); ttl != "" {
 				secs, err := strconv.Atoi(ttl)
@@ -200,7 +202,7 @@ func mRoutes() []mRoute {
 			}
 			return ns.Set(r.FormValue("key"), v)
 		}),
-		route(http.MethodPost, "/m/fail", func(r *http.Request, _ *Session, ns mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/fail", func(r *http.Request, _ *kit.Session, ns mNamespace, _ *mReply) error {
 			// A handler that fails after queuing changes: none may land.
 			if err := ns.Set(r.FormValue("key"), []string{r.FormValue("item")}); err != nil {
 				return err
@@ -209,37 +211,37 @@ func mRoutes() []mRoute {
 				return err
 			}
 			status, _ := strconv.Atoi(r.FormValue("status"))
-			return &Error{Status: status, Message: "refused after queuing changes"}
+			return &kit.Error{Status: status, Message: "refused after queuing changes"}
 		}),
-		route(http.MethodPost, "/m/del", func(r *http.Request, _ *Session, ns mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/del", func(r *http.Request, _ *kit.Session, ns mNamespace, _ *mReply) error {
 			return ns.Delete(r.FormValue("key"))
 		}),
-		route(http.MethodPost, "/m/flash", func(r *http.Request, _ *Session, ns mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/flash", func(r *http.Request, _ *kit.Session, ns mNamespace, _ *mReply) error {
 			return ns.Flash(mFlashName, r.FormValue("item"))
 		}),
-		route(http.MethodGet, "/m/flashes", func(r *http.Request, s *Session, ns mNamespace, rep *mReply) error {
+		route(http.MethodGet, "/m/flashes", func(r *http.Request, s *kit.Session, ns mNamespace, rep *mReply) error {
 			if _, err := ns.Flashes(mFlashName, &rep.Flashes); err != nil {
 				return err
 			}
 			if r.FormValue("scope") == "t" {
-				_, err := s.Tab().Flashes(FlashKey, &rep.Notices)
+				_, err := s.Tab().Flashes(kit.FlashKey, &rep.Notices)
 				return err
 			}
 			return nil
 		}),
-		route(http.MethodPost, "/m/regen", func(r *http.Request, s *Session, _ mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/regen", func(r *http.Request, s *kit.Session, _ mNamespace, _ *mReply) error {
 			if err := s.Regenerate(); err != nil {
 				return err
 			}
 			return s.Set("user", []string{r.FormValue("item")})
 		}),
-		route(http.MethodPost, "/m/destroy", func(_ *http.Request, s *Session, _ mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/destroy", func(_ *http.Request, s *kit.Session, _ mNamespace, _ *mReply) error {
 			return s.Destroy()
 		}),
-		route(http.MethodPost, "/m/close", func(_ *http.Request, s *Session, _ mNamespace, _ *mReply) error {
+		route(http.MethodPost, "/m/close", func(_ *http.Request, s *kit.Session, _ mNamespace, _ *mReply) error {
 			return s.Tab().Close()
 		}),
-		route(http.MethodGet, "/m/tabs", func(_ *http.Request, s *Session, _ mNamespace, rep *mReply) error {
+		route(http.MethodGet, "/m/tabs", func(_ *http.Request, s *kit.Session, _ mNamespace, rep *mReply) error {
 			list, err := s.Tabs()
 			for _, info := range list {
 				rep.Tabs = append(rep.Tabs, uint32(info.ID))
@@ -343,7 +345,7 @@ func (app *mApp) do(ctx context.Context, reqs []mRequest) []*mResponse {
 				req.Header.Set("Cookie", mCookie+"="+q.token)
 			}
 			if q.fork {
-				req.Header.Set(ForkHeader, "1")
+				req.Header.Set(kit.ForkHeader, "1")
 			}
 			ready.Done()
 			<-start

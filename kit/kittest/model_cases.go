@@ -1,4 +1,4 @@
-package kit
+package kittest
 
 import (
 	"strings"
@@ -10,12 +10,12 @@ import (
 // -model.relax takes them (see TestModel).
 var mKnown = []string{"regen-race", "fork-ttl", "fork-parent", "stale-revive", "reuse-stale", "evict-stale", "stale-listed"}
 
-// TestModelCases replays, one request at a time, short sequences the
-// model test found, each breaking one known failure, with the others
-// relaxed: each case passes once its own failure is fixed, and is skipped
-// while -model.relax or TABKIT_MODEL_RELAX relaxes it. The race
-// (regen-race) needs requests at once; TestModel finds it.
-func TestModelCases(t *testing.T) {
+// RunModelCases replays, one request at a time, short sequences the
+// model test found, each of which broke one of the kit's promises before
+// it was fixed (mKnown names them), with the others relaxed. A case is
+// skipped while -model.relax or TABKIT_MODEL_RELAX relaxes it. The race
+// (regen-race) needs requests at once; RunModel finds it.
+func RunModelCases(t *testing.T, name string, open Opener) {
 	cases := []struct {
 		name  string
 		steps []mStep
@@ -30,7 +30,7 @@ func TestModelCases(t *testing.T) {
 			},
 		},
 		{
-			// Tab 3 forks while it is the least recently seen: the fork
+			// kit.Tab 3 forks while it is the least recently seen: the fork
 			// evicts its own parent, whose value b0.5 is lost, and copies
 			// nothing.
 			name: "fork-parent",
@@ -47,7 +47,7 @@ func TestModelCases(t *testing.T) {
 			},
 		},
 		{
-			// Tab 1 idles out; a write there is refused with 409, and the
+			// kit.Tab 1 idles out; a write there is refused with 409, and the
 			// same write again is accepted: the refusal revived the tab.
 			name: "stale-revive",
 			steps: []mStep{
@@ -86,7 +86,7 @@ func TestModelCases(t *testing.T) {
 			},
 		},
 		{
-			// Session.Tabs lists tab 1 after it idled out.
+			// kit.Session.Tabs lists tab 1 after it idled out.
 			name: "stale-listed",
 			steps: []mStep{
 				{{Kind: mNaive, B: 0, P: 1, Scope: 's', Key: "a", ID: 1}},
@@ -96,13 +96,9 @@ func TestModelCases(t *testing.T) {
 			},
 		},
 	}
-	for _, setup := range mSetups() {
-		t.Run(setup.name, func(t *testing.T) {
-			if setup.skip != nil {
-				if why := setup.skip(t); why != "" {
-					t.Skip(why)
-				}
-			}
+	setup := mSetup{name: name, open: open}
+	{
+		{
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					if mRelaxed()[c.name] {
@@ -112,7 +108,7 @@ func TestModelCases(t *testing.T) {
 					for _, name := range mKnown {
 						relax[name] = name != c.name
 					}
-					// Seeds 0 and 1: Echo and net/http, both with ForkCopy.
+					// Seeds 0 and 1: Echo and net/http, both with kit.ForkCopy.
 					for seed := range uint64(2) {
 						r := newMRun(t, setup, seed, relax)
 						res := r.exec(nil, 0, c.steps)
@@ -128,6 +124,6 @@ func TestModelCases(t *testing.T) {
 					}
 				})
 			}
-		})
+		}
 	}
 }

@@ -1,8 +1,9 @@
-package kit
+package kittest
 
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tabkit/tabkit/kit"
 	"github.com/tabkit/tabkit/store"
 	"net/http"
 	"slices"
@@ -788,7 +789,7 @@ func lostToSignOut(it *mItem) bool {
 	return r.status == http.StatusConflict && (r.cookie == nil || *r.cookie == "" && it.tab != 0)
 }
 
-// close judges Tab.Close.
+// close judges kit.Tab.Close.
 func (rd *roundOf) close(it *mItem) *mFail {
 	if !it.ok() || it.resp.cookie != nil || !it.resp.reply.Existed {
 		return failf(invStatus, "%s: closing an open tab must answer 200", it)
@@ -828,7 +829,7 @@ func (rd *roundOf) open(it *mItem) *mFail {
 		if slices.Contains(evicted, parent) {
 			copied = nil // the kit copies what it holds after the eviction
 		}
-		if m.fork == ForkCopy {
+		if m.fork == kit.ForkCopy {
 			for k, v := range copied {
 				if m.relax["fork-ttl"] {
 					v.Deadline = time.Time{} // the kit's copy loses the deadline
@@ -836,7 +837,7 @@ func (rd *roundOf) open(it *mItem) *mFail {
 				w.put(mKey{Tab: int64(got), Name: k.Name}, v, m.now)
 			}
 		}
-		notice = forkMessage(tabs.ID(parent), m.fork)
+		notice = kit.ForkedMessage(tabs.ID(parent), m.fork)
 		if r.status != http.StatusOK {
 			return failf(invStatus, "%s: want 200", it)
 		}
@@ -854,7 +855,7 @@ func (rd *roundOf) open(it *mItem) *mFail {
 			got, evicted = w.reuse(m.now, m.relax["reuse-stale"], m.relax["evict-stale"])
 		default: // a tab number the session does not have
 			got, evicted = w.reuse(m.now, m.relax["reuse-stale"], m.relax["evict-stale"])
-			notice = UnknownTabMessage
+			notice = kit.UnknownTabMessage
 			if it.eff == effStaleGet && got != it.tab {
 				rd.revive(it.tab)
 			}
@@ -877,7 +878,13 @@ func (rd *roundOf) open(it *mItem) *mFail {
 // redirectRest is what a redirect into a tab keeps of path: the path
 // after its tab prefix or new-tab entry, with the query.
 func redirectRest(path string) string {
-	_, _, cut := splitEntry(path, 999_999)
+	cut := 0
+	if _, n, ok := tabs.SplitPrefix(path, tabs.DefaultMaxID); ok {
+		cut = n
+	}
+	if rest := path[cut:]; rest == "/+" || strings.HasPrefix(rest, "/+/") || strings.HasPrefix(rest, "/+?") {
+		cut += 2
+	}
 	return path[cut:]
 }
 

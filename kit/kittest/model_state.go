@@ -1,8 +1,9 @@
-package kit
+package kittest
 
 import (
 	"cmp"
 	"fmt"
+	"github.com/tabkit/tabkit/kit"
 	"maps"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ import (
 // what the browser's tabs show and which cookie it has. It says what the
 // kit promises, not how the kit does it.
 
-// mKey names a value: Tab -1 is the session-wide namespace. A flash list
+// mKey names a value: kit.Tab -1 is the session-wide namespace. A flash list
 // is the value named "~" + its key.
 type mKey struct {
 	Tab  int64
@@ -78,7 +79,7 @@ type mSess struct {
 	// resolve holds values known up to order, settled by the next look
 	// at the store.
 	resolve map[mKey]mResolve
-	// tabs is the tab table: each open tab's last-seen time. Tab 0 has an
+	// tabs is the tab table: each open tab's last-seen time. kit.Tab 0 has an
 	// entry only once it held a value.
 	tabs    map[uint32]time.Time
 	nextTab uint32
@@ -124,7 +125,7 @@ func (s *mSess) stale(n uint32, now time.Time) bool {
 	return ok && now.Sub(seen) > mTabIdle
 }
 
-// tabOpen reports whether a request may use tab n. Tab 0 always may.
+// tabOpen reports whether a request may use tab n. kit.Tab 0 always may.
 func (s *mSess) tabOpen(n uint32, now time.Time) bool {
 	if n == 0 {
 		return true
@@ -302,8 +303,8 @@ func (s *mSess) reuse(now time.Time, idled, evictIdled bool) (uint32, []uint32) 
 func (s *mSess) notify(tab uint32, message string) {
 	s.notices = slices.DeleteFunc(s.notices, func(n notice) bool { return uint32(n.Tab) == tab })
 	s.notices = append(s.notices, notice{Tab: tabs.ID(tab), Message: message})
-	if len(s.notices) > maxNotices {
-		s.notices = s.notices[len(s.notices)-maxNotices:]
+	if len(s.notices) > kit.MaxNotices {
+		s.notices = s.notices[len(s.notices)-kit.MaxNotices:]
 	}
 }
 
@@ -352,7 +353,7 @@ type mUse struct {
 type mModel struct {
 	now      time.Time
 	a        adapter
-	fork     ForkPolicy
+	fork     kit.ForkPolicy
 	browsers [mBrowsers]*mBrowser
 	// sessions holds the sessions browsers hold, by token.
 	sessions map[string]*mSess
@@ -375,7 +376,7 @@ func (m *mModel) count(what string) {
 	m.stats[what]++
 }
 
-func newMModel(a adapter, fork ForkPolicy, relax map[string]bool) *mModel {
+func newMModel(a adapter, fork kit.ForkPolicy, relax map[string]bool) *mModel {
 	m := &mModel{now: mStart, a: a, fork: fork, sessions: make(map[string]*mSess), tokens: make(map[string]bool), relax: relax}
 	for i := range m.browsers {
 		m.browsers[i] = &mBrowser{}
