@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -592,5 +593,34 @@ func TestRequestRacingASignIn(t *testing.T) {
 	}
 	if cart := readCart(t, b, "/0/cart.json"); len(cart.Items) != 0 {
 		t.Errorf("a racing request's add landed: %+v", cart.Items)
+	}
+}
+
+// TestEvictedTerminalIsToldWhy: a bbolt store full of sessions that
+// evicts the least recently seen reports it (kit.EventSessionEvicted),
+// and that terminal is told it was ended to make room; its sign-out
+// note, in the ledger's file, outlives a restart of the demo.
+func TestEvictedTerminalIsToldWhy(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "pos.db")
+	args := []string{"-db", db, "-max-sessions", "1", "-when-full", "evict"}
+	base, stop := startDemo(t, args...)
+	srv := &httptest.Server{URL: base}
+	first := newBrowser(t, srv)
+	first.signIn("Ann")
+	second := newBrowser(t, srv)
+	second.signIn("Bea")
+	if err := stop(); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	base, stop = startDemo(t, args...)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	}()
+	first.base, _ = url.Parse(base)
+	page := first.get("/0/")
+	if !strings.Contains(page.body, "to make room for others") {
+		t.Errorf("the evicted terminal is not told why:\n%s", page.body)
 	}
 }
