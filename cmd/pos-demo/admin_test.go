@@ -120,12 +120,32 @@ func TestAdminEndpoint(t *testing.T) {
 	if _, err := c.Delete(ctx, list[0].ID); err != nil {
 		t.Errorf("Delete: %v", err)
 	}
-	if page := b.get("/0/"); page.status != http.StatusSeeOther && !strings.Contains(page.body, "PIN") {
-		t.Errorf("after Delete the browser is still signed in: %d", page.status)
+	// The operator's Delete went through the kit: the demo heard of it,
+	// and the terminal is told who signed it out.
+	if page := b.get("/0/"); !strings.Contains(page.body, "You were signed out by the shop&#39;s operator at ") {
+		t.Errorf("after Delete the terminal is not told the operator signed it out: %d\n%s", page.status, page.body)
+	}
+
+	// A principal's sessions, listed and ended over the endpoint.
+	others := []*browser{newBrowser(t, &httptest.Server{URL: base}), newBrowser(t, &httptest.Server{URL: base})}
+	for _, o := range others {
+		o.signIn("Bea")
+	}
+	if list, err := c.SessionsOf(ctx, "Bea"); err != nil || len(list) != 2 || list[0].Principal != "Bea" {
+		t.Errorf("SessionsOf(Bea): got %+v, %v", list, err)
+	}
+	if n, err := c.EndSessionsOf(ctx, "Bea"); err != nil || n != 2 {
+		t.Errorf("EndSessionsOf(Bea): got %d, %v; want 2", n, err)
+	}
+	for i, o := range others {
+		if page := o.get("/0/sales"); !strings.Contains(page.body, "signed out by the shop&#39;s operator") {
+			t.Errorf("Bea's terminal %d is not told why:\n%s", i, page.body)
+		}
 	}
 	metrics := httpGet(t, adminBase+"/metrics")
-	for _, name := range []string{`tabkit_commits_total{result="ok"}`, "tabkit_store_commit_batch_size_count", "tabkit_store_tabs", "go_goroutines"} {
-		if !strings.Contains(metrics, name+" ") {
+	for _, name := range []string{`tabkit_commits_total{result="ok"}`, "tabkit_store_commit_batch_size_count", "tabkit_store_tabs", "go_goroutines",
+		`tabkit_session_events_total{event="destroyed"} 3`} {
+		if !strings.Contains(metrics, name+" ") && !strings.Contains(metrics, name+"\n") {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}

@@ -31,14 +31,21 @@ func newMetrics() (*prometheus.Registry, *kitmetrics.Collector, error) {
 }
 
 // adminHandler serves /metrics and the admin API of package admin, which
-// the tabkit command uses with -admin. /metrics gets the admin API's Host
-// check: a DNS-rebinding page (its own name resolving to 127.0.0.1)
-// sends its own name as Host and is refused.
-func adminHandler(st store.Store, reg *prometheus.Registry) http.Handler {
+// the tabkit command uses with -admin. Sessions the API ends (delete,
+// clear, end a principal's) are ended through ender, the demo's
+// *kit.Manager, so the demo's Observe hook hears of each
+// (kit.EventSessionDestroyed). /metrics gets the admin API's Host check:
+// a DNS-rebinding page (its own name resolving to 127.0.0.1) sends its
+// own name as Host and is refused.
+func adminHandler(st store.Store, ender admin.Ender, reg *prometheus.Registry) (http.Handler, error) {
+	ops, err := admin.NewWith(admin.Config{Store: st, Ender: ender})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", localHostOnly(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
-	mux.Handle("/admin/", admin.Handler(st))
-	return mux
+	mux.Handle("/admin/", ops.Handler())
+	return mux, nil
 }
 
 // localHostOnly refuses a request whose Host is a DNS name other than

@@ -65,11 +65,18 @@ func (a *app) requireCashier(next echo.HandlerFunc) echo.HandlerFunc {
 			if r.URL.RawQuery != "" {
 				here += "?" + r.URL.RawQuery
 			}
+			// renderSignIn says why, when the session ended.
 			return a.renderSignIn(kc, http.StatusOK, signInForm{Next: kc.Session().Tab().URL(here)})
 		}
 		// A form from a page shown while signed in: this browser has
-		// signed out since.
-		return a.sendToSignIn(c.Response(), r, kc.Session().Tab().URL("/"))
+		// signed out since, or its session was ended from elsewhere.
+		notice := signedOutNotice
+		if handle, gone, err := kc.Session().Gone(); err != nil {
+			return err
+		} else if gone {
+			notice = endedNotice(handle, true)
+		}
+		return a.sendToSignIn(c.Response(), r, kc.Session().Tab().URL("/"), notice)
 	}
 }
 
@@ -101,9 +108,8 @@ func cleanLabel(s string, max int) string {
 // name typed (error=pin, name=…), so reloading it sends nothing again.
 func (a *app) signInPage(c *kit.Context) error {
 	form := signInForm{
-		Next:   localPath(c.QueryParam("next"), "/0/"),
-		Name:   cleanLabel(c.QueryParam("name"), maxNameRunes),
-		Notice: takeNotice(c, a.secure),
+		Next: localPath(c.QueryParam("next"), "/0/"),
+		Name: cleanLabel(c.QueryParam("name"), maxNameRunes),
 	}
 	if c.QueryParam("error") == "pin" {
 		form.Error = wrongPINMessage
@@ -148,11 +154,26 @@ func (a *app) signIn(c *kit.Context) error {
 	if err := s.Regenerate(); err != nil {
 		return err
 	}
-	if err := s.Set(cashierKey, Cashier{Name: name, Since: time.Now().UTC()}); err != nil {
+	// The cashier's name is the principal: the registers page lists the
+	// other terminals signed in under it, and can sign them out.
+	if err := s.SetPrincipal(name); err != nil {
+		return err
+	}
+	// A browser-session cookie unless the till is to remember: a shared
+	// till forgets who was signed in when its browser closes. Said at
+	// every sign-in, so a new cashier's choice replaces the last one's.
+	if err := s.RememberMe(c.FormValue("remember") == "1"); err != nil {
+		return err
+	}
+	if err := s.Set(cashierKey, Cashier{Name: name, Since: a.now().UTC()}); err != nil {
 		return err
 	}
 	if err := s.Set(csrfKey, newToken()); err != nil {
 		return err
+	}
+	// A notice of an earlier sign-out is old news now.
+	if _, err := c.Cookie(noticeCookie); err == nil {
+		c.SetCookie(a.noticeCookieOf(""))
 	}
 	// The double-submit cookie stays: a sign-in form still open in another
 	// browser tab carries the same token and must keep working.
@@ -215,6 +236,10 @@ func (a *app) signOut(c *kit.Context) error {
 	if !tokensEqual(submittedToken(c), want) {
 		return errBadCSRF
 	}
+	// Destroy removes the principal too. The Observe hook notes why, for
+	// a request of this browser still on its way with the old cookie.
+	done := a.endings.ending(s.Handle(), signOut{Kind: endedHere, At: a.now()})
+	defer done()
 	if err := s.Destroy(); err != nil {
 		return err
 	}
@@ -242,10 +267,16 @@ type signInView struct {
 
 func (a *app) renderSignIn(c *kit.Context, status int, form signInForm) error {
 	view := signInView{frame: frame{Title: "Sign in", Nav: "signin", DefaultPIN: a.defaultPIN}, signInForm: form}
-	if who, signedIn, err := currentCashier(c.Session()); err != nil {
+	who, signedIn, err := currentCashier(c.Session())
+	if err != nil {
 		return err
-	} else if signedIn {
+	}
+	if signedIn {
 		view.Current = who.Name
+	} else if view.Notice == "" {
+		if view.Notice, err = a.signInNotice(c); err != nil {
+			return err
+		}
 	}
 	view.CSRF = a.signInToken(c)
 	return a.pages.render(c.Response(), status, "signin", view)

@@ -56,6 +56,28 @@
 // key takes whatever the cart holds. /sales lists the shop's latest
 // sales, /sales.json the newest 1000, oldest first.
 //
+// Terminals: the cashier's name is the session's principal
+// (kit.Session.SetPrincipal at sign-in; sign-out's Destroy removes it).
+// The registers page lists the cashier's other signed-in terminals (other
+// browsers: when each signed in, was last seen, and how many registers it
+// has open; never a token) with "Sign out everywhere else"
+// (kit.Session.EndOtherSessions), a CSRF-protected form answered in place
+// with htmx. A terminal signed out that way, or by the operator through
+// the admin endpoint, lands on the sign-in page at its next request (a
+// page, a form, htmx; whichever register), which says who signed it out
+// and when; a session that ended otherwise is said to have expired. The
+// demo notes why each session ended, by its handle, when the kit reports
+// it destroyed (kit.Config.Observe), in the sales ledger's store (bbolt
+// file, Redis; in memory with -store memory): at most 10,000 notes, each
+// kept 8 days.
+//
+// Cookies: the session cookie is a browser-session cookie (no Expires),
+// so a shared till forgets its cashier when the browser closes, unless
+// "Remember this till" is ticked at sign-in (kit.Session.RememberMe). A
+// request that raced a sign-in in another tab of the same browser (its
+// cookie was replaced meanwhile) is answered 409 with a link that reloads
+// the page; htmx shows the message in place.
+//
 // Registers: "Close register" closes the browser tab's register
 // (kit.Tab.Close) after a confirmation page when its cart holds
 // anything. "Sign out" leads to a page listing what signing out drops
@@ -87,8 +109,9 @@
 // htmx runs with allowEval off and keeps no page snapshots in
 // localStorage, where carts and form tokens would outlive a sign-out.
 //
-// The admin endpoint has no authentication and shows every session's
-// data: keep -admin-addr on loopback (the demo warns loudly when it is
+// The admin endpoint ends sessions through the kit's Manager
+// (admin.Config.Ender), so the demo hears of each. It has no
+// authentication and shows every session's data: keep -admin-addr on loopback (the demo warns loudly when it is
 // not). It refuses unsafe requests without the X-Tabkit-Admin header,
 // and it and /metrics refuse requests whose Host is a DNS name other than
 // localhost, so a web page cannot drive or read them through a browser
@@ -109,7 +132,12 @@
 // sale twice.
 //
 // The throttle lives in each process: behind a load balancer, each
-// process counts on its own.
+// process counts on its own. So does the knowledge of which sessions a
+// request is ending and why: an operator ending a cashier's sessions at
+// the very moment that cashier signs out their other terminals may have
+// those terminals told the cashier did it. Cashiers who sign in without a
+// name are all "Cashier", one principal: each sees the others as its
+// other terminals.
 //
 // Duplicated browser tabs: with JavaScript, tabs.js forks the copy into a
 // register of its own; without it they share one register. A closed

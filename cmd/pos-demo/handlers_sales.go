@@ -87,10 +87,12 @@ type registersView struct {
 	frame
 	Registers  []registerRow
 	TotalCents int64
+	// Others are the cashier's other terminals.
+	Others terminalsView
 }
 
 // registersPage is GET /{n}/registers: every tab of this browser, with
-// its cart's size.
+// its cart's size, and the cashier's other terminals.
 func (a *app) registersPage(c *kit.Context) error {
 	cart, err := loadCart(c)
 	if err != nil {
@@ -104,6 +106,9 @@ func (a *app) registersPage(c *kit.Context) error {
 		view.TotalCents += r.TotalCents
 	}
 	if view.frame, err = a.frame(c, "Open registers", "registers", cart); err != nil {
+		return err
+	}
+	if view.Others, err = a.terminalsView(c, view.Cashier); err != nil {
 		return err
 	}
 	return a.pages.render(c.Response(), http.StatusOK, "registers", view)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/tabkit/tabkit/store"
 )
 
 func TestBareRootRedirectsWithoutStoring(t *testing.T) {
@@ -85,7 +86,14 @@ func TestSignedOutRequests(t *testing.T) {
 }
 
 func TestSignInRegeneratesTheSessionCookie(t *testing.T) {
-	srv := newTestServer(t)
+	// The store's clock, to get past the minute in which an ID moved away
+	// by a sign-in answers "moved".
+	clock := &fakeClock{now: time.Now()}
+	srv, _ := newTestServerWith(t, func(c *serverConfig) {
+		st := store.NewMemoryWith(store.MemoryOptions{Now: clock.Now})
+		t.Cleanup(func() { _ = st.Close() })
+		c.Store = st
+	})
 	b := newBrowser(t, srv)
 	b.signIn("Ann")
 	first := b.cookie("tabkit")
@@ -106,11 +114,14 @@ func TestSignInRegeneratesTheSessionCookie(t *testing.T) {
 		t.Errorf("cart after regenerating: got %d lines, want 1", len(cart.Items))
 	}
 
-	// The old ID is dead: a request still carrying it, as one racing the
-	// sign-in does, is told the session moved (409) and reaches nothing.
+	// The old ID is dead. For a minute it answers that the session moved
+	// (a request that raced the sign-in: 409, reload), then it is simply
+	// gone: a browser still holding it is signed out.
 	stale := newBrowser(t, srv)
 	stale.http.Jar.SetCookies(stale.base, []*http.Cookie{{Name: "tabkit", Value: first, Path: "/"}})
-	mustStatus(t, "sales.json with the old cookie", stale.get("/sales.json"), http.StatusConflict)
+	mustStatus(t, "sales.json with the old cookie, at once", stale.get("/sales.json"), http.StatusConflict)
+	clock.Advance(store.MovedGrace + time.Second)
+	mustStatus(t, "sales.json with the old cookie, later", stale.get("/sales.json"), http.StatusUnauthorized)
 }
 
 func TestSignInRefusals(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tabkit/tabkit/kit"
 	"github.com/tabkit/tabkit/store"
 )
 
@@ -28,6 +29,22 @@ func newTestServer(t *testing.T) *httptest.Server {
 // newTestServerWith is newTestServer with cfg changed by edit (when not
 // nil) before the server is made. It also returns the ledger.
 func newTestServerWith(t *testing.T, edit func(*serverConfig)) (*httptest.Server, Ledger) {
+	t.Helper()
+	d := newTestDemo(t, edit)
+	return d.srv, d.ledger
+}
+
+// testDemo is the demo served for a test, with its parts.
+type testDemo struct {
+	srv    *httptest.Server
+	ledger Ledger
+	store  store.Store
+	mgr    *kit.Manager
+}
+
+// newTestDemo serves the demo on an in-memory session store (unless edit
+// sets another), with the sales ledger in a bbolt file of the test's own.
+func newTestDemo(t *testing.T, edit func(*serverConfig)) testDemo {
 	t.Helper()
 	catalog, err := loadCatalog(catalogJSON)
 	if err != nil {
@@ -50,13 +67,14 @@ func newTestServerWith(t *testing.T, edit func(*serverConfig)) (*httptest.Server
 	if edit != nil {
 		edit(&cfg)
 	}
-	e, err := newServer(cfg)
+	e, mgr, err := newServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = mgr.Close() })
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return srv, ledger
+	return testDemo{srv: srv, ledger: cfg.Ledger, store: cfg.Store, mgr: mgr}
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so

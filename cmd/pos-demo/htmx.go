@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/tabkit/tabkit/kit"
 )
 
@@ -84,58 +82,6 @@ func (a *app) renderCartUpdate(c *kit.Context, cart Cart, note flashMessage) err
 		view.Toasts = append(view.Toasts, note)
 	}
 	return a.pages.renderFragment(c.Response(), http.StatusOK, "register", "cart-update", view)
-}
-
-// noticeCookie carries a message to the sign-in page across a redirect,
-// for a browser that has no session to keep a flash in.
-const noticeCookie = "pos_notice"
-
-// signedOutNotice is noticeCookie's one value.
-const signedOutNotice = "signed-out"
-
-// sendToSignIn sends a form that came without a session to the sign-in
-// page, which says the browser was signed out: a redirect for a plain
-// form, HX-Redirect for htmx (which would otherwise swap the sign-in page
-// into the cart).
-func (a *app) sendToSignIn(w http.ResponseWriter, r *http.Request, next string) error {
-	http.SetCookie(w, &http.Cookie{
-		Name: noticeCookie, Value: signedOutNotice, Path: "/login", MaxAge: 300,
-		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode,
-	})
-	target := "/login?next=" + url.QueryEscape(next)
-	w.Header().Set("Cache-Control", "no-store")
-	if r.Header.Get("HX-Request") == "true" {
-		w.Header().Set("HX-Redirect", target)
-		w.WriteHeader(http.StatusOK)
-		return nil
-	}
-	w.Header().Set("Location", target)
-	w.WriteHeader(http.StatusSeeOther)
-	return nil
-}
-
-// takeNotice reads and clears the sign-in page's notice.
-func takeNotice(c echo.Context, secure bool) string {
-	ck, err := c.Cookie(noticeCookie)
-	if err != nil || ck.Value != signedOutNotice {
-		return ""
-	}
-	c.SetCookie(&http.Cookie{Name: noticeCookie, Path: "/login", MaxAge: -1, HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
-	return "You were signed out (in this tab or another), so nothing was changed. Sign in to carry on."
-}
-
-// browserSignedOut reports whether r came without a session cookie:
-// signing out deletes it, so a form posted from a tab left open
-// afterwards arrives without one. A cookie naming a session that ended
-// otherwise is not this case.
-func browserSignedOut(r *http.Request) bool {
-	name := kit.DefaultConfig.CookieName
-	for _, c := range r.Cookies() {
-		if c.Name == name || c.Name == "__Host-"+name {
-			return false
-		}
-	}
-	return true
 }
 
 // inFlight tracks checkouts between taking the cart and recording the

@@ -101,8 +101,10 @@ func TestInPlaceRefusals(t *testing.T) {
 }
 
 // TestFormsAfterSigningOut: a tab left open after signing out sends its
-// forms without a session. They land on the sign-in page, which says why,
-// instead of the 409 for a closed tab; htmx gets HX-Redirect there.
+// forms without a session (or with the ended session's cookie, as a
+// request on its way during the sign-out does). They land on the sign-in
+// page, which says why, instead of the 409 for a closed tab; htmx gets
+// HX-Redirect there.
 func TestFormsAfterSigningOut(t *testing.T) {
 	srv := newTestServer(t)
 	tests := []struct {
@@ -117,7 +119,9 @@ func TestFormsAfterSigningOut(t *testing.T) {
 		{"plain form, another tab", "/1/cart/items", false, false, http.StatusSeeOther, "/login?next=%2F0%2F"},
 		{"htmx, another tab", "/1/cart/items", true, false, http.StatusOK, "/login?next=%2F0%2F"},
 		{"htmx, tab 0", "/0/cart/items", true, false, http.StatusOK, "/login?next=%2F0%2F"},
-		{"the ended session's cookie, another tab", "/1/cart/items", false, true, http.StatusConflict, ""},
+		{"the ended session's cookie, another tab", "/1/cart/items", false, true, http.StatusSeeOther, "/login?next=%2F0%2F"},
+		{"the ended session's cookie, another tab, htmx", "/1/cart/items", true, true, http.StatusOK, "/login?next=%2F0%2F"},
+		{"the ended session's cookie, tab 0", "/0/cart/items", false, true, http.StatusSeeOther, "/login?next=%2F0%2F"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,9 @@ import (
 // walks the ledger.
 type boltLedger struct {
 	db *bolt.DB
+	// signOutLimit is the most sign-out notes kept: maxSignOuts, less in
+	// tests.
+	signOutLimit int
 }
 
 var (
@@ -38,7 +41,7 @@ func openBoltLedger(path string) (*boltLedger, error) {
 		return nil, fmt.Errorf("sales ledger %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{salesBucket, keysBucket, totalsBucket} {
+		for _, b := range [][]byte{salesBucket, keysBucket, totalsBucket, signOutsBucket, signOutsByTimeBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -49,7 +52,7 @@ func openBoltLedger(path string) (*boltLedger, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("sales ledger %s: %w", path, err)
 	}
-	return &boltLedger{db: db}, nil
+	return &boltLedger{db: db, signOutLimit: maxSignOuts}, nil
 }
 
 func (l *boltLedger) Record(_ context.Context, sale Sale) (Sale, bool, error) {

@@ -21,6 +21,7 @@ import (
 // order recorded, P+"totals" holds "count" and "cents".
 type redisLedger struct {
 	client                     *redis.Client
+	prefix                     string
 	sales, keys, order, totals string
 }
 
@@ -53,8 +54,8 @@ func openRedisLedger(url, prefix string) (*redisLedger, error) {
 		return nil, fmt.Errorf("sales ledger: ping %s: %w", opts.Addr, err)
 	}
 	return &redisLedger{
-		client: client,
-		sales:  prefix + "sales", keys: prefix + "keys", order: prefix + "order", totals: prefix + "totals",
+		client: client, prefix: prefix,
+		sales: prefix + "sales", keys: prefix + "keys", order: prefix + "order", totals: prefix + "totals",
 	}, nil
 }
 

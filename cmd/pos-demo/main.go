@@ -171,21 +171,32 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return err
 		}
 		cfg.Observe = metrics.Observe
-		shutdownAdmin, err := startAdmin(o.adminAddr, adminHandler(st, reg), log)
+	}
+	e, mgr, err := newServer(cfg)
+	if err != nil {
+		return err
+	}
+	// Deferred after closeStore and the ledger's Close, so it runs before
+	// them.
+	defer func() { _ = mgr.Close() }()
+	if o.adminAddr != "" {
+		// Sessions the operator ends are ended through the kit, so the
+		// demo hears of them (and notes why, for their terminals).
+		h, err := adminHandler(st, mgr, reg)
+		if err != nil {
+			return err
+		}
+		shutdownAdmin, err := startAdmin(o.adminAddr, h, log)
 		if err != nil {
 			return fmt.Errorf("-admin-addr: %w", err)
 		}
-		// Deferred after closeStore, so it runs first: no admin request
-		// finds the store closed.
+		// Deferred last, so it runs first: no admin request finds the
+		// store, the ledger or the Manager closed.
 		defer func() {
 			ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 			defer cancel()
 			_ = shutdownAdmin(ctx)
 		}()
-	}
-	e, err := newServer(cfg)
-	if err != nil {
-		return err
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

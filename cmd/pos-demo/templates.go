@@ -163,9 +163,12 @@ type errorPage struct {
 	frame
 	Status  int
 	Message string
+	// Reload, when set, is a link that shows the page afresh, for an
+	// answer that reloading mends.
+	Reload string
 }
 
-func (a *app) renderError(w http.ResponseWriter, status int, message string) error {
-	page := errorPage{frame: frame{Title: http.StatusText(status), Nav: "error"}, Status: status, Message: message}
-	return a.pages.render(w, status, "error", page)
+func (a *app) renderError(w http.ResponseWriter, page errorPage) error {
+	page.frame = frame{Title: http.StatusText(page.Status), Nav: "error"}
+	return a.pages.render(w, page.Status, "error", page)
 }
