@@ -15,9 +15,10 @@ const (
 	// signed token is about 120 bytes. Anything longer is rejected before
 	// any decoding or HMAC work.
 	maxCookieValue = 256
-	// maxSessionCookies bounds how many cookies of the session's name a
-	// request may carry before the rest are ignored. A browser holds one;
-	// a planted cookie with a narrower Path makes two.
+	// maxSessionCookies bounds how many tokens a request's cookies of the
+	// session's name may offer, and twice as many how many of those
+	// cookies are looked at, before the rest are ignored. A browser holds
+	// one; a planted cookie with a narrower Path makes two.
 	maxSessionCookies = 4
 	// secureCookiePrefix makes browsers refuse the cookie unless it is
 	// Secure, Path=/ and host-only, so a sibling subdomain cannot plant one.
@@ -110,40 +111,90 @@ func (m *Manager) cookieName(r *http.Request) string {
 // planted with a narrower Path cannot shadow the real one.
 func (m *Manager) readTokens(dst []string, r *http.Request) []string {
 	name := m.cookieName(r)
-	if !hasCookieHeader(r, name) {
-		return dst
-	}
-	for _, c := range r.CookiesNamed(name) {
-		if len(dst) == maxSessionCookies {
-			break
-		}
-		token, err := m.cookies.decode(name, c.Value)
+	examined := 0
+	eachCookie(r.Header, name, func(value string) bool {
+		examined++
+		token, err := m.cookies.decode(name, value)
 		switch {
 		case errors.Is(err, errExpiredCookie):
 			m.log.Info("ignoring an expired session cookie", "remote", r.RemoteAddr)
 			m.observe(Event{Kind: EventExpiredCookie})
-			continue
 		case err != nil:
-			m.log.Warn("ignoring session cookie", "reason", err, "remote", r.RemoteAddr, "length", len(c.Value))
+			m.log.Warn("ignoring session cookie", "reason", err, "remote", r.RemoteAddr, "length", len(value))
 			m.observe(Event{Kind: EventBadCookie})
-			continue
-		}
-		if !contains(dst, token) {
+		case !contains(dst, token):
 			dst = append(dst, token)
 		}
-	}
+		return len(dst) < maxSessionCookies && examined < 2*maxSessionCookies
+	})
 	return dst
 }
 
-// hasCookieHeader is a cheap test for a cookie named name, so requests
-// without one parse nothing.
-func hasCookieHeader(r *http.Request, name string) bool {
-	for _, line := range r.Header["Cookie"] {
-		if strings.Contains(line, name) {
-			return true
+// maxCookies is how many cookies a request may carry before none is
+// read, as net/http's Request.Cookies decides by default.
+const maxCookies = 3000
+
+// eachCookie calls fn with the value of each cookie named name in h, in
+// order, until fn returns false. It reads the Cookie header as net/http's
+// Request.CookiesNamed does (the same trimming, quotes and byte rules),
+// without allocating.
+func eachCookie(h http.Header, name string, fn func(value string) bool) {
+	lines := h["Cookie"]
+	count := 0
+	for _, line := range lines {
+		count += strings.Count(line, ";") + 1
+	}
+	if count > maxCookies {
+		return
+	}
+	for _, line := range lines {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = trimSpace(part)
+			key, value, _ := strings.Cut(part, "=")
+			if trimSpace(key) != name {
+				continue
+			}
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			if !validCookieValue(value) {
+				continue
+			}
+			if !fn(value) {
+				return
+			}
 		}
 	}
-	return false
+}
+
+// trimSpace trims what textproto.TrimString trims.
+func trimSpace(s string) string {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// hasCookieHeader reports whether r carries a cookie named name.
+func hasCookieHeader(r *http.Request, name string) bool {
+	found := false
+	eachCookie(r.Header, name, func(string) bool { found = true; return false })
+	return found
 }
 
 func contains(list []string, s string) bool {

@@ -2,6 +2,8 @@ package kit
 
 import (
 	"github.com/tabkit/tabkit/internal/session"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,29 @@ func FuzzCookieDecode(f *testing.F) {
 			if !session.ValidToken(id) {
 				t.Errorf("signed decode of %q gave malformed ID %q", value, id)
 			}
+		}
+	})
+}
+
+// FuzzEachCookie checks that the kit reads the Cookie header as net/http
+// does: the same values of the session's cookie, in the same order.
+func FuzzEachCookie(f *testing.F) {
+	for _, seed := range []string{
+		"", "tabkit=abc", "a=1; tabkit=x; tabkit=\"y\"", " tabkit = v ;tabkit=", "tabkit=a\\b; tabkit=\"\"",
+		"tabkit=\"unclosed; tabkit=ok", "x=1;;; tabkit=2", "tabkit\t=\t3 ", "TABKIT=4", "tabkit==5",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		h := http.Header{"Cookie": {header}}
+		var got []string
+		eachCookie(h, "tabkit", func(v string) bool { got = append(got, v); return true })
+		var want []string
+		for _, c := range (&http.Request{Header: h}).CookiesNamed("tabkit") {
+			want = append(want, c.Value)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("Cookie %q: got %q, want %q (net/http)", header, got, want)
 		}
 	})
 }
