@@ -310,3 +310,49 @@ func TestGoneTellsAnEndedSessionFromNone(t *testing.T) {
 		}
 	})
 }
+
+// TestNoTokenReachesTheStore scans everything the memory store holds
+// after sign-ins, writes and a regenerate: IDs, meta and values. The
+// browser's tokens are nowhere; their hashes are the IDs. (bbolt, Redis
+// and PostgreSQL scan their own bytes in their tests.)
+func TestNoTokenReachesTheStore(t *testing.T) {
+	eachAdapter(t, func(t *testing.T, a adapter) {
+		app := newTestApp(t, a, Config{})
+		addIdentityRoutes(app)
+		var tokens []string
+		for range 3 {
+			b := app.browser()
+			b.post("/0/set", url.Values{"key": {"k"}, "value": {"v"}}).mustStatus(t, http.StatusOK)
+			tokens = append(tokens, b.cookie())
+			b.post("/0/signin", url.Values{"user": {"ann"}}).mustStatus(t, http.StatusOK)
+			tokens = append(tokens, b.cookie())
+			tab := b.openTab()
+			b.post(tab+"/add", url.Values{"item": {"tea"}}).mustStatus(t, http.StatusSeeOther)
+		}
+		var dump strings.Builder
+		ids := 0
+		err := app.store.List(t.Context(), func(id string, m store.Meta) bool {
+			ids++
+			rec, _, err := app.store.Store.Load(t.Context(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&dump, "%s %+v %s\n", id, rec.Meta, store.AppendMeta(nil, &rec.Meta))
+			for k, v := range rec.Values {
+				fmt.Fprintf(&dump, "%+v %s\n", k, v)
+			}
+			return true
+		})
+		if err != nil || ids != 3 {
+			t.Fatalf("List: %d sessions, %v; want 3", ids, err)
+		}
+		for _, token := range tokens {
+			if strings.Contains(dump.String(), token) || strings.Contains(dump.String(), token[:20]) {
+				t.Errorf("a token the browser held is in the store: %q", token)
+			}
+			if !strings.Contains(dump.String(), store.HashToken(token)) && token == tokens[len(tokens)-1] {
+				t.Errorf("the live session is not keyed by the hash of its token")
+			}
+		}
+	})
+}
