@@ -37,6 +37,8 @@ type countingStore struct {
 	// test blocks there to let other requests act between a request's
 	// load and its commit.
 	gateMove atomic.Pointer[func()]
+	// gateCommit is gateMove for Commit.
+	gateCommit atomic.Pointer[func()]
 }
 
 func (s *countingStore) Load(ctx context.Context, id string) (store.Record, bool, error) {
@@ -49,6 +51,9 @@ func (s *countingStore) Load(ctx context.Context, id string) (store.Record, bool
 }
 
 func (s *countingStore) Commit(ctx context.Context, id string, d store.Delta) (store.Meta, error) {
+	if gate := s.gateCommit.Load(); gate != nil {
+		(*gate)()
+	}
 	s.commits.Add(1)
 	if s.failCommits.Load() > 0 {
 		s.failCommits.Add(-1)

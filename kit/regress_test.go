@@ -12,8 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,16 +31,31 @@ import (
 // gateFirstMove makes the next Move wait, after it was issued, until
 // release is closed; reached is closed when it gets there.
 func gateFirstMove(s *countingStore) (reached, release chan struct{}) {
-	reached, release = make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	gate := func() {
-		once.Do(func() {
-			close(reached)
-			<-release
-		})
-	}
+	reached, release, gate := onceGate()
 	s.gateMove.Store(&gate)
 	return reached, release
+}
+
+// gateFirstCommit is gateFirstMove for the next Commit.
+func gateFirstCommit(s *countingStore) (reached, release chan struct{}) {
+	reached, release, gate := onceGate()
+	s.gateCommit.Store(&gate)
+	return reached, release
+}
+
+// onceGate returns a gate that, the first time it runs, closes reached
+// and waits until release is closed; later runs pass straight through.
+func onceGate() (reached, release chan struct{}, gate func()) {
+	reached, release = make(chan struct{}), make(chan struct{})
+	// Not a sync.Once: a later run must not wait for the first to end.
+	var taken atomic.Bool
+	gate = func() {
+		if taken.CompareAndSwap(false, true) {
+			close(reached)
+			<-release
+		}
+	}
+	return reached, release, gate
 }
 
 // Defect 1: Regenerate copied the values as its request loaded them; a
@@ -581,13 +596,6 @@ func TestChangesAfterTheResponseStartedLandOrFail(t *testing.T) {
 func TestNaiveAppendsAreRefusedNotLost(t *testing.T) {
 	eachAdapter(t, func(t *testing.T, a adapter) {
 		app := newTestApp(t, a, Config{})
-		b := app.browser()
-		b.post("/0/set", url.Values{"key": {"other"}, "value": {"x"}}).mustStatus(t, http.StatusOK)
-		const n = 16
-		statuses := make([]int, n)
-		parallel(n, func(i int) {
-			statuses[i] = b.post("/0/append", url.Values{"item": {fmt.Sprint(i)}}).status
-		})
 		app.handle(http.MethodGet, "/list", func(w http.ResponseWriter, r *http.Request) {
 			var list []string
 			if _, err := SessionOf(r).Get("list", &list); err != nil {
@@ -596,16 +604,43 @@ func TestNaiveAppendsAreRefusedNotLost(t *testing.T) {
 			}
 			_ = json.NewEncoder(w).Encode(list)
 		})
-		var list []string
-		if err := json.Unmarshal([]byte(b.get("/0/list").body), &list); err != nil {
-			t.Fatal(err)
+		b := app.browser()
+		readList := func() []string {
+			var list []string
+			if err := json.Unmarshal([]byte(b.get("/0/list").mustStatus(t, http.StatusOK).body), &list); err != nil {
+				t.Fatal(err)
+			}
+			return list
 		}
+		b.post("/0/set", url.Values{"key": {"other"}, "value": {"x"}}).mustStatus(t, http.StatusOK)
+
+		// The race spelled out, so that it happens on every run: the
+		// first append has read the list and is about to commit when the
+		// second one reads, appends and commits.
+		reached, release := gateFirstCommit(app.store)
+		first := make(chan response)
+		go func() { first <- b.post("/0/append", url.Values{"item": {"first"}}) }()
+		<-reached
+		b.post("/0/append", url.Values{"item": {"second"}}).mustStatus(t, http.StatusOK)
+		close(release)
+		(<-first).mustStatus(t, http.StatusConflict)
+		if got := readList(); !slices.Equal(got, []string{"second"}) {
+			t.Fatalf("list after a gated race of two appends: got %q, want only the acknowledged one", got)
+		}
+
+		// And as it comes, many at once.
+		const n = 16
+		statuses := make([]int, n)
+		parallel(n, func(i int) {
+			statuses[i] = b.post("/0/append", url.Values{"item": {fmt.Sprint(i)}}).status
+		})
+		list := readList()
 		acked := 0
 		for i, status := range statuses {
 			switch status {
 			case http.StatusOK:
 				acked++
-				if !strings.Contains(","+strings.Join(list, ",")+",", ","+fmt.Sprint(i)+",") {
+				if !slices.Contains(list, fmt.Sprint(i)) {
 					t.Errorf("append %d acknowledged but missing from %v", i, list)
 				}
 			case http.StatusConflict:
@@ -613,8 +648,8 @@ func TestNaiveAppendsAreRefusedNotLost(t *testing.T) {
 				t.Errorf("append %d: got status %d, want 200 or 409", i, status)
 			}
 		}
-		if acked != len(list) || acked == 0 {
-			t.Errorf("acknowledged %d appends, list holds %d (%v): want them equal and at least one", acked, len(list), list)
+		if acked+1 != len(list) || acked == 0 {
+			t.Errorf("acknowledged %d appends after %q, list holds %d (%v): want one more than acknowledged, and at least one acknowledged", acked, "second", len(list), list)
 		}
 	})
 }
