@@ -14,4 +14,12 @@
 // rows, TABKIT_PG_URL for tabkit-postgres and scs-pgxstore, on the same
 // server). The correctness table alone:
 // go run ./cmd/correctness. A quick version of it is TestCorrectness.
+//
+// On a shared machine times move with everyone else's load. To compare two
+// versions of tabkit, count instructions instead, which do not move:
+//
+//	bench/instructions -base REV
+//
+// builds REV's bench module beside this one and prints the instructions
+// one request costs in each row, under valgrind's callgrind.
 package bench
