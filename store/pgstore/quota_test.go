@@ -23,20 +23,6 @@ func twoStores(t *testing.T, opts Options) [2]*testStore {
 	return [2]*testStore{a, newTestStore(t, opts, 8)}
 }
 
-// race runs fn(i) for i in [0, n) on n goroutines released together.
-func race(n int, fn func(i int)) {
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-}
-
 // TestMaxSessionsAcrossStores races 40 creates through two stores under
 // a cap of 10: exactly 10 win, wherever they came from, and expired
 // sessions make room again.
@@ -45,7 +31,7 @@ func TestMaxSessionsAcrossStores(t *testing.T) {
 	const limit, creates = 10, 40
 	stores := twoStores(t, Options{Now: clock.Now, MaxSessions: limit})
 	var won, full atomic.Int32
-	race(creates, func(i int) {
+	storetest.Race(creates, func(i int) {
 		d := store.Delta{Create: true, IdleDeadline: clock.Now().Add(time.Minute)}
 		switch _, err := stores[i%2].Commit(t.Context(), fmt.Sprintf("s%02d", i), d); {
 		case err == nil:
@@ -122,7 +108,7 @@ func TestPrincipalLimitAcrossStores(t *testing.T) {
 			stores := twoStores(t, Options{Now: clock.Now})
 			events := [2]*recorder{record(stores[0]), record(stores[1])}
 			var won, refused atomic.Int32
-			race(signIns, func(i int) {
+			storetest.Race(signIns, func(i int) {
 				d := store.Delta{
 					Create: true, IdleDeadline: clock.Now().Add(time.Hour), LastSeen: clock.Now(),
 					SetPrincipal: true, Principal: "dana",

@@ -63,28 +63,21 @@ func TestPrincipalLimitUnderConcurrentSignIns(t *testing.T) {
 				logs := [2]*eventLog{subscribe(t, stores[0]), subscribe(t, stores[1])}
 				ctx := t.Context()
 				var ok, refused atomic.Int64
-				var wg sync.WaitGroup
-				start := make(chan struct{})
-				for i := range signIns {
-					wg.Go(func() {
-						<-start
-						_, err := stores[i%2].Commit(ctx, fmt.Sprintf("join-%02d", i), store.Delta{
-							Create: true, IdleDeadline: time.Now().Add(time.Hour), LastSeen: time.Now(),
-							SetPrincipal: true, Principal: "zoe",
-							PrincipalLimit: store.PrincipalLimit{Max: limit, EvictOldest: evict},
-						})
-						switch {
-						case err == nil:
-							ok.Add(1)
-						case errors.Is(err, store.ErrTooManySessions) && !evict:
-							refused.Add(1)
-						default:
-							t.Errorf("sign-in %d: %v", i, err)
-						}
+				storetest.Race(signIns, func(i int) {
+					_, err := stores[i%2].Commit(ctx, fmt.Sprintf("join-%02d", i), store.Delta{
+						Create: true, IdleDeadline: time.Now().Add(time.Hour), LastSeen: time.Now(),
+						SetPrincipal: true, Principal: "zoe",
+						PrincipalLimit: store.PrincipalLimit{Max: limit, EvictOldest: evict},
 					})
-				}
-				close(start)
-				wg.Wait()
+					switch {
+					case err == nil:
+						ok.Add(1)
+					case errors.Is(err, store.ErrTooManySessions) && !evict:
+						refused.Add(1)
+					default:
+						t.Errorf("sign-in %d: %v", i, err)
+					}
+				})
 				refs, err := stores[0].SessionsOf(ctx, "zoe")
 				if err != nil {
 					t.Fatal(err)

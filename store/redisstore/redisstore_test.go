@@ -418,22 +418,15 @@ func TestNoLostUpdateAcrossClients(t *testing.T) {
 			}
 			return strconv.AppendInt(nil, int64(n+1), 10), nil
 		}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range workers {
-			wg.Go(func() {
-				<-start
-				s := stores[i%2]
-				for range perWorker {
-					if _, err := s.Commit(t.Context(), id, store.Delta{Update: map[store.Key]store.UpdateFunc{counter: increment}}); err != nil {
-						t.Errorf("worker %d: %v", i, err)
-						return
-					}
+		storetest.Race(workers, func(i int) {
+			s := stores[i%2]
+			for range perWorker {
+				if _, err := s.Commit(t.Context(), id, store.Delta{Update: map[store.Key]store.UpdateFunc{counter: increment}}); err != nil {
+					t.Errorf("worker %d: %v", i, err)
+					return
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
+			}
+		})
 		rec, found, err := stores[1].Load(t.Context(), id)
 		if err != nil || !found {
 			t.Fatalf("Load: found=%v, %v", found, err)

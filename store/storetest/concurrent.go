@@ -16,8 +16,9 @@ import (
 // they really overlap; counts stay small so a store that fsyncs every
 // commit still finishes quickly.
 
-// race runs fn(i) for i in [0, n) on n goroutines released together.
-func race(n int, fn func(i int)) {
+// Race runs fn(i) for i in [0, n) on n goroutines released together, so
+// that they really overlap, and returns when all have.
+func Race(n int, fn func(i int)) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i := range n {
@@ -34,7 +35,7 @@ func testConcurrentDeltasLoseNothing(h *harness) {
 	const id = "concurrent-deltas"
 	const writers = 64
 	created := h.create(id, nil)
-	race(writers, func(i int) {
+	Race(writers, func(i int) {
 		k := store.SessionKey(fmt.Sprintf("k%02d", i))
 		if _, err := h.st.Commit(h.ctx, id, store.Delta{Set: map[store.Key][]byte{k: fmt.Appendf(nil, "v%02d", i)}}); err != nil {
 			h.t.Errorf("writer %d: Commit got %v, want nil", i, err)
@@ -55,7 +56,7 @@ func testAtomicIncrements(h *harness) {
 	const workers, perWorker = 64, 100
 	counter := store.SessionKey("counter")
 	created := h.create(id, nil)
-	race(workers, func(i int) {
+	Race(workers, func(i int) {
 		for j := range perWorker {
 			_, err := h.st.Commit(h.ctx, id, store.Delta{Update: map[store.Key]store.UpdateFunc{counter: increment}})
 			if err != nil {
@@ -76,7 +77,7 @@ func testConcurrentTabs(h *harness) {
 	const tabs = 16
 	h.create(id, map[store.Key]string{store.SessionKey("user"): "alice"})
 	opened := make([]uint32, tabs)
-	race(tabs, func(i int) {
+	Race(tabs, func(i int) {
 		// A "new tab" request, then three "add to cart" requests in it.
 		label := fmt.Sprintf("register %d", i)
 		var n uint32
@@ -130,7 +131,7 @@ func testConcurrentCreateAndDelete(h *harness) {
 	// Many first requests of one session: one creates it, the rest see it
 	// exists.
 	var winners atomic.Int32
-	race(racers, func(i int) {
+	Race(racers, func(i int) {
 		d := h.createDelta(map[store.Key]string{store.SessionKey("creator"): strconv.Itoa(i)})
 		switch _, err := h.st.Commit(h.ctx, id, d); {
 		case err == nil:
@@ -148,7 +149,7 @@ func testConcurrentCreateAndDelete(h *harness) {
 	var deleted atomic.Bool
 	firstWrite := make(chan struct{})
 	var once sync.Once
-	race(racers+1, func(i int) {
+	Race(racers+1, func(i int) {
 		if i == racers {
 			<-firstWrite
 			if err := h.st.Delete(h.ctx, id); err != nil {

@@ -96,7 +96,7 @@ func testNaiveAppendsLoseNothing(h *harness) {
 	var acked [writers]atomic.Bool
 	var loaded sync.WaitGroup
 	loaded.Add(writers)
-	race(writers, func(i int) {
+	Race(writers, func(i int) {
 		rec, found, err := h.st.Load(h.ctx, id)
 		loaded.Done()
 		if err != nil || !found {

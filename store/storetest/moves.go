@@ -152,7 +152,7 @@ func testMoveRacesCommits(h *harness) {
 	h.create(from, nil)
 	const writers = 32
 	var acked [writers]atomic.Bool
-	race(writers+1, func(i int) {
+	Race(writers+1, func(i int) {
 		if i == writers {
 			if _, err := h.st.Move(h.ctx, from, to, store.Delta{}); err != nil {
 				h.t.Errorf("Move: got %v, want nil", err)

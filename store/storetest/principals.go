@@ -182,7 +182,7 @@ func testPrincipalSignInsAtOnce(h *harness) {
 	h.principalIndex()
 	const n = 64
 	ids := make([]string, n)
-	race(n, func(i int) {
+	Race(n, func(i int) {
 		ids[i] = fmt.Sprintf("signin-%02d", i)
 		d := h.createDelta(map[store.Key]string{store.SessionKey("user"): "dave"})
 		d.SetPrincipal, d.Principal = true, "dave"
@@ -196,7 +196,7 @@ func testPrincipalSignInsAtOnce(h *harness) {
 	if err != nil {
 		h.t.Fatalf("SessionsOf: got %v, want nil", err)
 	}
-	race(len(refs), func(i int) {
+	Race(len(refs), func(i int) {
 		if err := h.st.Delete(h.ctx, refs[i].ID); err != nil {
 			h.t.Errorf("Delete(%q): got %v, want nil", refs[i].ID, err)
 		}
